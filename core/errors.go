@@ -1,0 +1,77 @@
+// Package core holds the few things every Tidbok service shares: error kinds,
+// field validation errors, identifiers and the clock. Keep it small; anything
+// that belongs to one service lives in that service's package.
+package core
+
+import (
+	"errors"
+	"strings"
+)
+
+// Error kinds. Services wrap them with context (fmt.Errorf("agency %s: %w", id,
+// core.ErrNotFound)); transports map them to status codes with errors.Is.
+var (
+	ErrNotFound        = errors.New("not found")
+	ErrInvalid         = errors.New("invalid input")
+	ErrConflict        = errors.New("conflict")
+	ErrForbidden       = errors.New("forbidden")
+	ErrUnauthenticated = errors.New("unauthenticated")
+	ErrPrecondition    = errors.New("precondition failed")
+	ErrRateLimited     = errors.New("rate limited")
+	// ErrUnavailable marks a transient failure (a busy database, a serialization
+	// failure, a remote service that is down): the caller may retry.
+	ErrUnavailable = errors.New("temporarily unavailable")
+)
+
+// FieldError names one input field and what is wrong with it.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError carries every failing field of one input, so a client can
+// show them all at once. It is an ErrInvalid.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true for validation errors.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Validator collects field errors; Err returns nil when there are none.
+type Validator struct {
+	fields []FieldError
+}
+
+// Check records message for field when ok is false.
+func (v *Validator) Check(ok bool, field, message string) {
+	if !ok {
+		v.Add(field, message)
+	}
+}
+
+// Add records a field error.
+func (v *Validator) Add(field, message string) {
+	v.fields = append(v.fields, FieldError{Field: field, Message: message})
+}
+
+// Err returns a *ValidationError with every recorded field, or nil.
+func (v *Validator) Err() error {
+	if len(v.fields) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: v.fields}
+}
+
+// Invalid is a shorthand for a validation error on one field.
+func Invalid(field, message string) error {
+	return &ValidationError{Fields: []FieldError{{Field: field, Message: message}}}
+}

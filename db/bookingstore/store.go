@@ -1,0 +1,255 @@
+// Package bookingstore keeps the booking service's data in SQL. It implements
+// booking.Repository on both dialects; where the engines differ, the SQL for
+// each is written out beside the other.
+package bookingstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/services/booking"
+)
+
+// Store implements booking.Repository.
+type Store struct {
+	db *db.DB
+}
+
+// New returns a store on d.
+func New(d *db.DB) *Store { return &Store{db: d} }
+
+var _ booking.Repository = (*Store)(nil)
+
+type agencyRow struct {
+	ID              string    `db:"id"`
+	Name            string    `db:"name"`
+	OrgNumber       string    `db:"org_number"`
+	Kind            string    `db:"kind"`
+	TimeZone        string    `db:"time_zone"`
+	DefaultLanguage string    `db:"default_language"`
+	CreatedAt       time.Time `db:"created_at"`
+	UpdatedAt       time.Time `db:"updated_at"`
+}
+
+func (r agencyRow) domain() booking.Agency {
+	return booking.Agency{
+		ID: r.ID, Name: r.Name, OrgNumber: r.OrgNumber, Kind: booking.AgencyKind(r.Kind),
+		TimeZone: r.TimeZone, DefaultLanguage: booking.Language(r.DefaultLanguage),
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type officeRow struct {
+	ID                 string    `db:"id"`
+	AgencyID           string    `db:"agency_id"`
+	Name               string    `db:"name"`
+	StreetAddress      string    `db:"street_address"`
+	PostalCode         string    `db:"postal_code"`
+	City               string    `db:"city"`
+	OpeningNotes       string    `db:"opening_notes"`
+	AccessibilityNotes string    `db:"accessibility_notes"`
+	CreatedAt          time.Time `db:"created_at"`
+	UpdatedAt          time.Time `db:"updated_at"`
+}
+
+func (r officeRow) domain() booking.Office {
+	return booking.Office{
+		ID: r.ID, AgencyID: r.AgencyID, Name: r.Name,
+		Address:      booking.Address{Street: r.StreetAddress, PostalCode: r.PostalCode, City: r.City},
+		OpeningNotes: r.OpeningNotes, AccessibilityNotes: r.AccessibilityNotes,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type meetingTypeRow struct {
+	ID              string    `db:"id"`
+	AgencyID        string    `db:"agency_id"`
+	NameSV          string    `db:"name_sv"`
+	NameEN          string    `db:"name_en"`
+	DescriptionSV   string    `db:"description_sv"`
+	DescriptionEN   string    `db:"description_en"`
+	DurationMinutes int       `db:"duration_minutes"`
+	ModePhone       bool      `db:"mode_phone"`
+	ModeVideo       bool      `db:"mode_video"`
+	ModeInPerson    bool      `db:"mode_in_person"`
+	CreatedAt       time.Time `db:"created_at"`
+	UpdatedAt       time.Time `db:"updated_at"`
+}
+
+func (r meetingTypeRow) domain() booking.MeetingType {
+	mt := booking.MeetingType{
+		ID: r.ID, AgencyID: r.AgencyID,
+		Name:        booking.Text{SV: r.NameSV, EN: r.NameEN},
+		Description: booking.Text{SV: r.DescriptionSV, EN: r.DescriptionEN},
+		Duration:    time.Duration(r.DurationMinutes) * time.Minute,
+		CreatedAt:   r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.ModePhone {
+		mt.Modes = append(mt.Modes, booking.Phone)
+	}
+	if r.ModeVideo {
+		mt.Modes = append(mt.Modes, booking.Video)
+	}
+	if r.ModeInPerson {
+		mt.Modes = append(mt.Modes, booking.InPerson)
+	}
+	return mt
+}
+
+func meetingTypeToRow(mt booking.MeetingType) meetingTypeRow {
+	return meetingTypeRow{
+		ID: mt.ID, AgencyID: mt.AgencyID, NameSV: mt.Name.SV, NameEN: mt.Name.EN,
+		DescriptionSV: mt.Description.SV, DescriptionEN: mt.Description.EN,
+		DurationMinutes: int(mt.Duration / time.Minute),
+		ModePhone:       mt.Offers(booking.Phone), ModeVideo: mt.Offers(booking.Video), ModeInPerson: mt.Offers(booking.InPerson),
+		CreatedAt: mt.CreatedAt.UTC(), UpdatedAt: mt.UpdatedAt.UTC(),
+	}
+}
+
+const agencyColumns = `id, name, org_number, kind, time_zone, default_language, created_at, updated_at`
+
+// ListAgencies returns up to limit agencies after the cursor, by name then id.
+func (s *Store) ListAgencies(ctx context.Context, after booking.Cursor, limit int) ([]booking.Agency, error) {
+	var rows []agencyRow
+	var err error
+	if after.IsZero() {
+		err = s.db.SelectContext(ctx, &rows, s.db.Rebind(
+			`SELECT `+agencyColumns+` FROM booking_agencies ORDER BY name, id LIMIT ?`), limit)
+	} else {
+		err = s.db.SelectContext(ctx, &rows, s.db.Rebind(
+			`SELECT `+agencyColumns+` FROM booking_agencies
+			  WHERE (name, id) > (?, ?) ORDER BY name, id LIMIT ?`), after.Name, after.ID, limit)
+	}
+	if err != nil {
+		return nil, db.MapError(err)
+	}
+	out := make([]booking.Agency, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// Agency returns one agency, or an error wrapping core.ErrNotFound.
+func (s *Store) Agency(ctx context.Context, id string) (booking.Agency, error) {
+	var r agencyRow
+	err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+agencyColumns+` FROM booking_agencies WHERE id = ?`), id)
+	if err != nil {
+		return booking.Agency{}, db.MapError(err)
+	}
+	return r.domain(), nil
+}
+
+// Offices returns the agency's offices by name.
+func (s *Store) Offices(ctx context.Context, agencyID string) ([]booking.Office, error) {
+	var rows []officeRow
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
+		`SELECT id, agency_id, name, street_address, postal_code, city, opening_notes, accessibility_notes, created_at, updated_at
+		   FROM booking_offices WHERE agency_id = ? ORDER BY name, id`), agencyID)
+	if err != nil {
+		return nil, db.MapError(err)
+	}
+	out := make([]booking.Office, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// MeetingTypes returns the agency's meeting types by Swedish name.
+func (s *Store) MeetingTypes(ctx context.Context, agencyID string) ([]booking.MeetingType, error) {
+	var rows []meetingTypeRow
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
+		`SELECT id, agency_id, name_sv, name_en, description_sv, description_en, duration_minutes,
+		        mode_phone, mode_video, mode_in_person, created_at, updated_at
+		   FROM booking_meeting_types WHERE agency_id = ? ORDER BY name_sv, id`), agencyID)
+	if err != nil {
+		return nil, db.MapError(err)
+	}
+	out := make([]booking.MeetingType, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// SaveAgency inserts the agency, or updates it when its id exists.
+func (s *Store) SaveAgency(ctx context.Context, a booking.Agency) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.NamedExecContext(ctx, `
+			INSERT INTO booking_agencies (`+agencyColumns+`)
+			VALUES (:id, :name, :org_number, :kind, :time_zone, :default_language, :created_at, :updated_at)
+			ON CONFLICT (id) DO UPDATE SET
+			  name = excluded.name, org_number = excluded.org_number, kind = excluded.kind,
+			  time_zone = excluded.time_zone, default_language = excluded.default_language,
+			  updated_at = excluded.updated_at`,
+			agencyRow{
+				ID: a.ID, Name: a.Name, OrgNumber: a.OrgNumber, Kind: string(a.Kind), TimeZone: a.TimeZone,
+				DefaultLanguage: string(a.DefaultLanguage), CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC(),
+			})
+		if err != nil {
+			return fmt.Errorf("save agency %s: %w", a.ID, db.MapError(err))
+		}
+		return nil
+	})
+}
+
+// SaveOffice inserts the office, or updates it when its id exists.
+func (s *Store) SaveOffice(ctx context.Context, o booking.Office) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.NamedExecContext(ctx, `
+			INSERT INTO booking_offices (id, agency_id, name, street_address, postal_code, city,
+			                             opening_notes, accessibility_notes, created_at, updated_at)
+			VALUES (:id, :agency_id, :name, :street_address, :postal_code, :city,
+			        :opening_notes, :accessibility_notes, :created_at, :updated_at)
+			ON CONFLICT (id) DO UPDATE SET
+			  name = excluded.name, street_address = excluded.street_address,
+			  postal_code = excluded.postal_code, city = excluded.city,
+			  opening_notes = excluded.opening_notes, accessibility_notes = excluded.accessibility_notes,
+			  updated_at = excluded.updated_at`,
+			officeRow{
+				ID: o.ID, AgencyID: o.AgencyID, Name: o.Name, StreetAddress: o.Address.Street,
+				PostalCode: o.Address.PostalCode, City: o.Address.City, OpeningNotes: o.OpeningNotes,
+				AccessibilityNotes: o.AccessibilityNotes, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC(),
+			})
+		if err != nil {
+			return fmt.Errorf("save office %s: %w", o.ID, db.MapError(err))
+		}
+		return nil
+	})
+}
+
+// SaveMeetingType inserts the meeting type, or updates it when its id exists.
+func (s *Store) SaveMeetingType(ctx context.Context, mt booking.MeetingType) error {
+	if err := mt.Validate(); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.NamedExecContext(ctx, `
+			INSERT INTO booking_meeting_types (id, agency_id, name_sv, name_en, description_sv, description_en,
+			       duration_minutes, mode_phone, mode_video, mode_in_person, created_at, updated_at)
+			VALUES (:id, :agency_id, :name_sv, :name_en, :description_sv, :description_en,
+			       :duration_minutes, :mode_phone, :mode_video, :mode_in_person, :created_at, :updated_at)
+			ON CONFLICT (id) DO UPDATE SET
+			  name_sv = excluded.name_sv, name_en = excluded.name_en,
+			  description_sv = excluded.description_sv, description_en = excluded.description_en,
+			  duration_minutes = excluded.duration_minutes, mode_phone = excluded.mode_phone,
+			  mode_video = excluded.mode_video, mode_in_person = excluded.mode_in_person,
+			  updated_at = excluded.updated_at`,
+			meetingTypeToRow(mt))
+		if err != nil {
+			return fmt.Errorf("save meeting type %s: %w", mt.ID, db.MapError(err))
+		}
+		return nil
+	})
+}

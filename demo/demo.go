@@ -1,0 +1,196 @@
+// Package demo loads Tidbok's demo data: two agencies with offices and
+// meeting types in every mode, so a fresh install can be tried at once.
+// Every row has a fixed id and fixed timestamps, so loading it twice changes
+// nothing.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/services/booking"
+)
+
+// DirectoryStore is what the demo needs to write booking's directory.
+type DirectoryStore interface {
+	SaveAgency(ctx context.Context, a booking.Agency) error
+	SaveOffice(ctx context.Context, o booking.Office) error
+	SaveMeetingType(ctx context.Context, mt booking.MeetingType) error
+}
+
+// Stores are the stores the demo writes to.
+type Stores struct {
+	Directory DirectoryStore
+}
+
+// Credentials is what a person needs to try the demo; it is written to
+// <data dir>/demo-credentials.json.
+type Credentials struct {
+	Agencies []AgencyRef `json:"agencies"`
+}
+
+// AgencyRef names a demo agency.
+type AgencyRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// The demo's fixed ids, derived from names so they never change.
+var (
+	ExempelbyID   = core.StableID("agency/exempelby-kommun")
+	VardcentralID = core.StableID("agency/vardcentral-exempelby")
+)
+
+// epoch is the demo rows' creation time; fixed so reloading writes the same values.
+var epoch = time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
+
+// Load writes the demo into the stores and returns the credentials.
+func Load(ctx context.Context, s Stores) (Credentials, error) {
+	for _, a := range Agencies() {
+		if err := s.Directory.SaveAgency(ctx, a); err != nil {
+			return Credentials{}, fmt.Errorf("demo agency %s: %w", a.Name, err)
+		}
+	}
+	for _, o := range Offices() {
+		if err := s.Directory.SaveOffice(ctx, o); err != nil {
+			return Credentials{}, fmt.Errorf("demo office %s: %w", o.Name, err)
+		}
+	}
+	for _, mt := range MeetingTypes() {
+		if err := s.Directory.SaveMeetingType(ctx, mt); err != nil {
+			return Credentials{}, fmt.Errorf("demo meeting type %s: %w", mt.Name.SV, err)
+		}
+	}
+	var creds Credentials
+	for _, a := range Agencies() {
+		creds.Agencies = append(creds.Agencies, AgencyRef{ID: a.ID, Name: a.Name})
+	}
+	return creds, nil
+}
+
+// WriteCredentials writes creds to <dataDir>/demo-credentials.json, readable
+// only by the owner, and returns the path.
+func WriteCredentials(dataDir string, creds Credentials) (string, error) {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(creds, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dataDir, "demo-credentials.json")
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// Agencies are the demo agencies.
+func Agencies() []booking.Agency {
+	return []booking.Agency{
+		{
+			ID: ExempelbyID, Name: "Exempelby kommun", OrgNumber: "212000-9999",
+			Kind: booking.Municipality, TimeZone: "Europe/Stockholm", DefaultLanguage: booking.Swedish,
+			CreatedAt: epoch, UpdatedAt: epoch,
+		},
+		{
+			ID: VardcentralID, Name: "Vårdcentral Exempelby", OrgNumber: "232100-9998",
+			Kind: booking.Healthcare, TimeZone: "Europe/Stockholm", DefaultLanguage: booking.Swedish,
+			CreatedAt: epoch, UpdatedAt: epoch,
+		},
+	}
+}
+
+// Office ids of the demo.
+var (
+	MedborgarkontoretID = core.StableID("office/exempelby/medborgarkontoret")
+	StadshusetID        = core.StableID("office/exempelby/stadshuset")
+	VardcentralOfficeID = core.StableID("office/vardcentral/mottagningen")
+)
+
+// Offices are the demo offices.
+func Offices() []booking.Office {
+	return []booking.Office{
+		{
+			ID: MedborgarkontoretID, AgencyID: ExempelbyID, Name: "Medborgarkontoret",
+			Address:            booking.Address{Street: "Torget 1", PostalCode: "123 45", City: "Exempelby"},
+			OpeningNotes:       "Öppet vardagar 08–16, torsdagar till 18. Entré från torget.",
+			AccessibilityNotes: "Entré utan trappsteg, hörselslinga i receptionen, parkering för rörelsehindrade vid entrén.",
+			CreatedAt:          epoch, UpdatedAt: epoch,
+		},
+		{
+			ID: StadshusetID, AgencyID: ExempelbyID, Name: "Stadshuset, plan 3",
+			Address:            booking.Address{Street: "Storgatan 12", PostalCode: "123 40", City: "Exempelby"},
+			OpeningNotes:       "Anmäl dig i receptionen på plan 1.",
+			AccessibilityNotes: "Hiss till plan 3, ramp vid huvudentrén. Ingen hörselslinga.",
+			CreatedAt:          epoch, UpdatedAt: epoch,
+		},
+		{
+			ID: VardcentralOfficeID, AgencyID: VardcentralID, Name: "Vårdcentral Exempelby",
+			Address:            booking.Address{Street: "Hälsovägen 5", PostalCode: "123 50", City: "Exempelby"},
+			OpeningNotes:       "Anmäl dig i kassan eller vid incheckningsautomaten.",
+			AccessibilityNotes: "Automatiska dörrar, rullstol att låna vid entrén, hörselslinga i väntrummet.",
+			CreatedAt:          epoch, UpdatedAt: epoch,
+		},
+	}
+}
+
+func meetingType(agency, key string, name, desc booking.Text, minutes int, modes ...booking.Mode) booking.MeetingType {
+	return booking.MeetingType{
+		ID: core.StableID("meeting-type/" + key), AgencyID: agency, Name: name, Description: desc,
+		Duration: time.Duration(minutes) * time.Minute, Modes: modes, CreatedAt: epoch, UpdatedAt: epoch,
+	}
+}
+
+// MeetingTypes are the demo meeting types.
+func MeetingTypes() []booking.MeetingType {
+	return []booking.MeetingType{
+		meetingType(ExempelbyID, "exempelby/social-first-meeting",
+			booking.Text{SV: "Socialtjänsten – första samtal", EN: "Social services – first meeting"},
+			booking.Text{
+				SV: "Ett första samtal med en socialsekreterare om din situation. Du kan få tolk.",
+				EN: "A first conversation with a social worker about your situation. An interpreter can be arranged.",
+			}, 45, booking.Phone, booking.Video, booking.InPerson),
+		meetingType(ExempelbyID, "exempelby/building-permit-advice",
+			booking.Text{SV: "Bygglovsrådgivning", EN: "Building permit advice"},
+			booking.Text{
+				SV: "Rådgivning inför ansökan om bygglov, marklov eller anmälan. Ha gärna ritningar till hands.",
+				EN: "Advice before applying for a building, land or demolition permit. Have your drawings at hand.",
+			}, 30, booking.Phone, booking.Video, booking.InPerson),
+		meetingType(ExempelbyID, "exempelby/debt-counselling",
+			booking.Text{SV: "Budget- och skuldrådgivning", EN: "Budget and debt counselling"},
+			booking.Text{
+				SV: "Kostnadsfri och sekretesskyddad rådgivning om budget och skulder.",
+				EN: "Free and confidential counselling on budgets and debts.",
+			}, 60, booking.Phone, booking.InPerson),
+		meetingType(ExempelbyID, "exempelby/elder-care-assessment",
+			booking.Text{SV: "Biståndsbedömning äldreomsorg", EN: "Elder care needs assessment"},
+			booking.Text{
+				SV: "En biståndshandläggare går igenom vilket stöd du eller din närstående behöver.",
+				EN: "A needs assessor goes through the support you or your relative needs.",
+			}, 60, booking.Phone, booking.InPerson),
+		meetingType(VardcentralID, "vardcentral/nurse-callback",
+			booking.Text{SV: "Sjuksköterska ringer upp", EN: "Nurse calls you back"},
+			booking.Text{
+				SV: "En sjuksköterska ringer dig för bedömning och råd.",
+				EN: "A nurse calls you for an assessment and advice.",
+			}, 15, booking.Phone),
+		meetingType(VardcentralID, "vardcentral/doctor-visit",
+			booking.Text{SV: "Läkarbesök", EN: "Doctor's appointment"},
+			booking.Text{
+				SV: "Besök hos läkare på vårdcentralen. Ta med legitimation.",
+				EN: "A visit to a doctor at the health centre. Bring identification.",
+			}, 30, booking.InPerson),
+		meetingType(VardcentralID, "vardcentral/video-consultation",
+			booking.Text{SV: "Videobesök", EN: "Video consultation"},
+			booking.Text{
+				SV: "Möt läkare eller sjuksköterska i ett videosamtal från mobilen eller datorn.",
+				EN: "Meet a doctor or nurse in a video call from your phone or computer.",
+			}, 20, booking.Video),
+	}
+}

@@ -1,0 +1,212 @@
+package booking
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidbok/tidbok/core"
+)
+
+// AgencyKind is what sort of public body an agency is.
+type AgencyKind string
+
+const (
+	Municipality AgencyKind = "municipality"
+	Region       AgencyKind = "region"
+	Healthcare   AgencyKind = "healthcare"
+	StateAgency  AgencyKind = "state_agency"
+)
+
+// Valid reports whether k is one of the known kinds.
+func (k AgencyKind) Valid() bool {
+	switch k {
+	case Municipality, Region, Healthcare, StateAgency:
+		return true
+	}
+	return false
+}
+
+// Language is a language Tidbok speaks to people in.
+type Language string
+
+const (
+	Swedish Language = "sv"
+	English Language = "en"
+)
+
+// Valid reports whether l is a supported language.
+func (l Language) Valid() bool { return l == Swedish || l == English }
+
+// Mode is how a meeting takes place.
+type Mode string
+
+const (
+	Phone    Mode = "phone"
+	Video    Mode = "video"
+	InPerson Mode = "in_person"
+)
+
+// Modes lists every mode in the order they are shown: phone first, as most
+// citizens prefer it.
+var Modes = []Mode{Phone, Video, InPerson}
+
+// ParseMode accepts the API spelling of a mode.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case Phone, Video, InPerson:
+		return m, nil
+	}
+	return "", fmt.Errorf("mode %q: %w", s, core.ErrInvalid)
+}
+
+// Agency is a municipality, region, healthcare provider or state agency that
+// citizens book meetings with.
+type Agency struct {
+	ID              string
+	Name            string
+	OrgNumber       string // Swedish organisationsnummer, NNNNNN-NNNN
+	Kind            AgencyKind
+	TimeZone        string // IANA name; all local times of the agency are in it
+	DefaultLanguage Language
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+var orgNumberPattern = regexp.MustCompile(`^[0-9]{6}-[0-9]{4}$`)
+
+// Validate checks every field and reports all that are wrong.
+func (a Agency) Validate() error {
+	var v core.Validator
+	v.Check(core.ValidID(a.ID), "id", "must be a UUID")
+	checkText(&v, "name", a.Name, 200)
+	v.Check(orgNumberPattern.MatchString(a.OrgNumber), "org_number", "must be an organisation number like 212000-0000")
+	v.Check(a.Kind.Valid(), "kind", "must be one of municipality, region, healthcare, state_agency")
+	v.Check(validTimeZone(a.TimeZone), "time_zone", "must be an IANA time zone such as Europe/Stockholm")
+	v.Check(a.DefaultLanguage.Valid(), "default_language", "must be sv or en")
+	return v.Err()
+}
+
+// Location returns the agency's time zone. Validate guarantees it loads.
+func (a Agency) Location() *time.Location {
+	loc, err := time.LoadLocation(a.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Address is a postal address in Sweden.
+type Address struct {
+	Street     string
+	PostalCode string
+	City       string
+}
+
+// Office is a place where an agency meets citizens in person.
+type Office struct {
+	ID                 string
+	AgencyID           string
+	Name               string
+	Address            Address
+	OpeningNotes       string // e.g. "Entrance from the square; reception opens 08:00"
+	AccessibilityNotes string // e.g. "Step-free entrance, hearing loop at reception"
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+var postalCodePattern = regexp.MustCompile(`^[0-9]{3} ?[0-9]{2}$`)
+
+// Validate checks every field and reports all that are wrong.
+func (o Office) Validate() error {
+	var v core.Validator
+	v.Check(core.ValidID(o.ID), "id", "must be a UUID")
+	v.Check(core.ValidID(o.AgencyID), "agency_id", "must be a UUID")
+	checkText(&v, "name", o.Name, 200)
+	checkText(&v, "address.street", o.Address.Street, 200)
+	v.Check(postalCodePattern.MatchString(o.Address.PostalCode), "address.postal_code", "must be a Swedish postal code like 123 45")
+	checkText(&v, "address.city", o.Address.City, 100)
+	v.Check(utf8.RuneCountInString(o.OpeningNotes) <= 2000, "opening_notes", "must be at most 2000 characters")
+	v.Check(utf8.RuneCountInString(o.AccessibilityNotes) <= 2000, "accessibility_notes", "must be at most 2000 characters")
+	return v.Err()
+}
+
+// Text is a text in both of Tidbok's languages.
+type Text struct {
+	SV string
+	EN string
+}
+
+// In returns the text in lang, falling back to Swedish.
+func (t Text) In(lang Language) string {
+	if lang == English && t.EN != "" {
+		return t.EN
+	}
+	return t.SV
+}
+
+// MeetingType is a kind of meeting an agency offers, such as a first meeting
+// with social services or a building permit consultation.
+type MeetingType struct {
+	ID          string
+	AgencyID    string
+	Name        Text
+	Description Text
+	Duration    time.Duration
+	Modes       []Mode // allowed modes, in Modes order
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Offers reports whether the meeting type can take place in mode m.
+func (mt MeetingType) Offers(m Mode) bool {
+	for _, have := range mt.Modes {
+		if have == m {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks every field and reports all that are wrong.
+func (mt MeetingType) Validate() error {
+	var v core.Validator
+	v.Check(core.ValidID(mt.ID), "id", "must be a UUID")
+	v.Check(core.ValidID(mt.AgencyID), "agency_id", "must be a UUID")
+	checkText(&v, "name.sv", mt.Name.SV, 200)
+	checkText(&v, "name.en", mt.Name.EN, 200)
+	v.Check(utf8.RuneCountInString(mt.Description.SV) <= 4000, "description.sv", "must be at most 4000 characters")
+	v.Check(utf8.RuneCountInString(mt.Description.EN) <= 4000, "description.en", "must be at most 4000 characters")
+	v.Check(mt.Duration >= 5*time.Minute && mt.Duration <= 8*time.Hour && mt.Duration%time.Minute == 0,
+		"duration_minutes", "must be whole minutes between 5 and 480")
+	v.Check(len(mt.Modes) > 0, "modes", "must allow at least one of phone, video, in_person")
+	seen := map[Mode]bool{}
+	for _, m := range mt.Modes {
+		if _, err := ParseMode(string(m)); err != nil {
+			v.Add("modes", fmt.Sprintf("%q is not a mode; use phone, video or in_person", m))
+		} else if seen[m] {
+			v.Add("modes", fmt.Sprintf("%q is listed twice", m))
+		}
+		seen[m] = true
+	}
+	return v.Err()
+}
+
+func checkText(v *core.Validator, field, s string, max int) {
+	switch n := utf8.RuneCountInString(strings.TrimSpace(s)); {
+	case n == 0:
+		v.Add(field, "is required")
+	case n > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+}
+
+func validTimeZone(name string) bool {
+	if name == "" || name == "Local" {
+		return false
+	}
+	_, err := time.LoadLocation(name)
+	return err == nil
+}
