@@ -41,12 +41,18 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := httpkit.NewHTTPServer(cfg.HTTPAddr, handler)
-	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	_ = logger.Log("level", "info", "msg", "serving", "addr", ln.Addr().String(),
 		"services", strings.Join(cfg.Services, ","), "database", string(d.Dialect), "version", buildVersion())
 	fmt.Fprintf(stdout, "Tidbok is serving on http://%s\n", ln.Addr())
+	return serveUntilDone(ctx, ln, handler, cfg.ShutdownTimeout, logger)
+}
 
+// serveUntilDone serves on ln until ctx ends, then stops accepting and lets
+// in-flight requests finish for at most timeout.
+func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, timeout time.Duration, logger log.Logger) error {
+	srv := httpkit.NewHTTPServer(ln.Addr().String(), handler)
+	// Requests keep their own context when shutdown begins, so they can finish.
+	srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -54,11 +60,11 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	_ = logger.Log("level", "info", "msg", "shutting down", "timeout", cfg.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	_ = logger.Log("level", "info", "msg", "shutting down", "timeout", timeout.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", timeout, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

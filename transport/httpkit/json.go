@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/tidbok/tidbok/core"
@@ -89,7 +90,10 @@ func jsonError(err error) error {
 
 // PageParams reads the limit and cursor query parameters of a list.
 func PageParams(r *http.Request) (limit int, cursor string, err error) {
-	q := r.URL.Query()
+	q, err := Query(r)
+	if err != nil {
+		return 0, "", err
+	}
 	if s := q.Get("limit"); s != "" {
 		limit, err = strconv.Atoi(s)
 		if err != nil || limit < 1 {
@@ -97,6 +101,16 @@ func PageParams(r *http.Request) (limit int, cursor string, err error) {
 		}
 	}
 	return limit, q.Get("cursor"), nil
+}
+
+// Query parses the query string, refusing a malformed one rather than
+// silently dropping the parameters it cannot read.
+func Query(r *http.Request) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, core.Invalid("query", "is malformed: "+err.Error())
+	}
+	return q, nil
 }
 
 // PathID reads a path parameter that must be an identifier.
