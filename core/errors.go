@@ -5,7 +5,9 @@ package core
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"time"
 )
 
 // Error kinds. Services wrap them with context (fmt.Errorf("agency %s: %w", id,
@@ -75,3 +77,18 @@ func (v *Validator) Err() error {
 func Invalid(field, message string) error {
 	return &ValidationError{Fields: []FieldError{{Field: field, Message: message}}}
 }
+
+// RetryAfterError is an ErrRateLimited (or ErrUnavailable) that knows when
+// trying again makes sense; transports send it as Retry-After.
+type RetryAfterError struct {
+	Kind  error // ErrRateLimited or ErrUnavailable
+	Wait  time.Duration
+	Cause string
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("%s: try again in %d s", e.Cause, int(e.Wait.Seconds()+0.999))
+}
+
+// Unwrap makes errors.Is(err, e.Kind) true.
+func (e *RetryAfterError) Unwrap() error { return e.Kind }

@@ -148,6 +148,13 @@ func WriteError(ctx context.Context, w http.ResponseWriter, err error) {
 		info.err = err
 		info.errorID = p.ErrorID
 	}
+	if p.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tidbok"`)
+	}
+	var retry *core.RetryAfterError
+	if errors.As(err, &retry) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(retry.Wait.Seconds()+0.999)))
+	}
 	if p.Status == http.StatusTooManyRequests || p.Status == http.StatusServiceUnavailable {
 		if w.Header().Get("Retry-After") == "" {
 			w.Header().Set("Retry-After", "1")
