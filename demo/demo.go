@@ -7,12 +7,14 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
 )
 
@@ -23,15 +25,58 @@ type DirectoryStore interface {
 	SaveMeetingType(ctx context.Context, mt booking.MeetingType) error
 }
 
+// AccountStore is what the demo needs to create staff and clients.
+type AccountStore interface {
+	CreateStaff(ctx context.Context, s auth.Staff, sealedTOTP []byte) error
+	CreateClient(ctx context.Context, c auth.Client) error
+}
+
 // Stores are the stores the demo writes to.
 type Stores struct {
 	Directory DirectoryStore
+	Accounts  AccountStore
+}
+
+// Secrets are the demo's password and client secret. Keep them from the
+// first load so that loading again changes nothing.
+type Secrets struct {
+	Password     string
+	ClientSecret string
 }
 
 // Credentials is what a person needs to try the demo; it is written to
 // <data dir>/demo-credentials.json.
 type Credentials struct {
-	Agencies []AgencyRef `json:"agencies"`
+	Agencies []AgencyRef   `json:"agencies"`
+	Staff    []StaffLogin  `json:"staff"`
+	Clients  []ClientLogin `json:"clients"`
+}
+
+// StaffLogin is a demo staff account.
+type StaffLogin struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Role     string `json:"role"`
+	AgencyID string `json:"agency_id,omitempty"`
+	Name     string `json:"name"`
+}
+
+// ClientLogin is a demo integration client.
+type ClientLogin struct {
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret"`
+	AgencyID     string   `json:"agency_id"`
+	Scopes       []string `json:"scopes"`
+}
+
+// ReadCredentials reads what an earlier load wrote, to reuse its secrets.
+func ReadCredentials(dataDir string) (Credentials, error) {
+	var c Credentials
+	b, err := os.ReadFile(filepath.Join(dataDir, "demo-credentials.json"))
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(b, &c)
 }
 
 // AgencyRef names a demo agency.
@@ -50,7 +95,8 @@ var (
 var epoch = time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
 
 // Load writes the demo into the stores and returns the credentials.
-func Load(ctx context.Context, s Stores) (Credentials, error) {
+// Accounts that exist already are left as they are.
+func Load(ctx context.Context, s Stores, secrets Secrets) (Credentials, error) {
 	for _, a := range Agencies() {
 		if err := s.Directory.SaveAgency(ctx, a); err != nil {
 			return Credentials{}, fmt.Errorf("demo agency %s: %w", a.Name, err)
@@ -70,7 +116,42 @@ func Load(ctx context.Context, s Stores) (Credentials, error) {
 	for _, a := range Agencies() {
 		creds.Agencies = append(creds.Agencies, AgencyRef{ID: a.ID, Name: a.Name})
 	}
+	if s.Accounts == nil {
+		return creds, nil
+	}
+	for _, st := range StaffAccounts() {
+		st.PasswordHash = auth.HashPassword(secrets.Password)
+		if err := s.Accounts.CreateStaff(ctx, st, nil); err != nil && !errors.Is(err, core.ErrConflict) {
+			return Credentials{}, fmt.Errorf("demo staff %s: %w", st.Email, err)
+		}
+		creds.Staff = append(creds.Staff, StaffLogin{Email: st.Email, Password: secrets.Password, Role: string(st.Role), AgencyID: st.AgencyID, Name: st.Name})
+	}
+	c := auth.Client{ID: ClientID, AgencyID: ExempelbyID, Name: "Exempelby ärendesystem",
+		SecretHash: auth.HashClientSecret(secrets.ClientSecret), Scopes: core.AllScopes, CreatedBy: "demo", CreatedAt: epoch}
+	if err := s.Accounts.CreateClient(ctx, c); err != nil && !errors.Is(err, core.ErrConflict) {
+		return Credentials{}, fmt.Errorf("demo client: %w", err)
+	}
+	creds.Clients = append(creds.Clients, ClientLogin{ClientID: c.ID, ClientSecret: secrets.ClientSecret, AgencyID: c.AgencyID, Scopes: c.Scopes})
 	return creds, nil
+}
+
+// ClientID is the demo integration client of Exempelby kommun.
+const ClientID = "tbk_exempelbydemo000000000"
+
+// StaffAccounts are the demo staff: a caseworker and an agency admin for each
+// agency, and a system admin.
+func StaffAccounts() []auth.Staff {
+	staff := func(email, name string, role core.Role, agency string) auth.Staff {
+		return auth.Staff{ID: core.StableID("staff/" + email), Email: email, Name: name, Role: role, AgencyID: agency,
+			CreatedAt: epoch, UpdatedAt: epoch}
+	}
+	return []auth.Staff{
+		staff("handlaggare@exempelby.se", "Hanna Handläggare", core.RoleCaseworker, ExempelbyID),
+		staff("admin@exempelby.se", "Adam Administratör", core.RoleAgencyAdmin, ExempelbyID),
+		staff("sjukskoterska@vardcentral.exempelby.se", "Sara Sjuksköterska", core.RoleCaseworker, VardcentralID),
+		staff("admin@vardcentral.exempelby.se", "Vera Verksamhetschef", core.RoleAgencyAdmin, VardcentralID),
+		staff("systemadmin@tidbok.exempelby.se", "Sam Systemadmin", core.RoleSystemAdmin, ""),
+	}
 }
 
 // WriteCredentials writes creds to <dataDir>/demo-credentials.json, readable

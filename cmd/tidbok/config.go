@@ -29,6 +29,11 @@ type config struct {
 	NoMigrate       bool
 	ShutdownTimeout time.Duration
 	LogFormat       string
+	AuthKey         string // base64; empty: <data dir>/auth.key
+	PINKey          string // base64; empty: <data dir>/pin.key
+	OIDCConfig      string // path to a JSON list of OpenID providers
+	TrustProxy      bool
+	MailFrom        string
 }
 
 // serviceNames are the services the binary can run, in start order.
@@ -66,6 +71,12 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", shutdown, "how long in-flight requests may run after SIGTERM (TIDBOK_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.LogFormat, "log-format", env("TIDBOK_LOG_FORMAT", "json"), "json or logfmt (TIDBOK_LOG_FORMAT)")
+	c.AuthKey = getenv("TIDBOK_AUTH_KEY")
+	c.PINKey = getenv("TIDBOK_PIN_KEY")
+	fs.StringVar(&c.OIDCConfig, "oidc-config", env("TIDBOK_OIDC_CONFIG", ""), "JSON file listing OpenID Connect providers (TIDBOK_OIDC_CONFIG)")
+	trust, _ := strconv.ParseBool(env("TIDBOK_TRUST_PROXY", "false"))
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", trust, "take the client address from X-Forwarded-For, set by a trusted reverse proxy (TIDBOK_TRUST_PROXY)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("TIDBOK_MAIL_FROM", "Tidbok <no-reply@tidbok.invalid>"), "sender of outgoing mail (TIDBOK_MAIL_FROM)")
 	c.ServiceURLs = map[string]string{}
 	remote := map[string]*string{}
 	for _, s := range serviceNames {

@@ -236,7 +236,7 @@ func TestAllInOne(t *testing.T) {
 // Only the named services' routes exist; health and metrics always do.
 func TestServeOnlyNamedServices(t *testing.T) {
 	env := envOf("TIDBOK_DATABASE_URL", dbtest.URL(t, db.SQLite), "TIDBOK_DATA_DIR", t.TempDir())
-	base, _ := startServer(t, env, "--services", "notify")
+	base, _ := startServer(t, env, "--services", "notify", "--auth-url", "http://127.0.0.1:1")
 	resp, err := http.Get(base + "/v1/agencies")
 	if err != nil {
 		t.Fatal(err)
@@ -276,7 +276,7 @@ func TestSeedTwiceChangesNothing(t *testing.T) {
 			}
 			defer d.Close()
 			var b strings.Builder
-			for _, table := range []string{"booking_agencies", "booking_offices", "booking_meeting_types"} {
+			for _, table := range []string{"booking_agencies", "booking_offices", "booking_meeting_types", "auth_staff", "auth_clients"} {
 				rows, err := d.QueryxContext(context.Background(), "SELECT * FROM "+table+" ORDER BY id")
 				if err != nil {
 					t.Fatal(err)

@@ -12,8 +12,10 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/demo"
+	"github.com/tidbok/tidbok/services/auth"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -24,7 +26,8 @@ const usage = `Usage: tidbok <command> [flags]
 Commands:
   serve        run the services (all, or those named by --services)
   migrate      bring the database schema up to date
-  seed --demo  load the demo agencies and write <data dir>/demo-credentials.json
+  seed --demo  load the demo agencies, staff and client; write <data dir>/demo-credentials.json
+  keys rotate  make a new token signing key (the old one stays published until its tokens expire)
   version      print the version
 
 Run 'tidbok <command> -h' for the flags of a command. Every flag can also be
@@ -57,6 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, cfg, stdout)
 	case "seed":
 		return seed(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return keys(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tidbok", buildVersion())
 		return nil
@@ -156,7 +161,23 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 		return err
 	}
 	defer d.Close()
-	creds, err := demo.Load(ctx, demo.Stores{Directory: bookingstore.New(d)})
+	// Keep the secrets of an earlier load, so loading again changes nothing.
+	secrets := demo.Secrets{Password: getenv("TIDBOK_DEMO_PASSWORD")}
+	if prev, err := demo.ReadCredentials(cfg.DataDir); err == nil {
+		if secrets.Password == "" && len(prev.Staff) > 0 {
+			secrets.Password = prev.Staff[0].Password
+		}
+		if len(prev.Clients) > 0 {
+			secrets.ClientSecret = prev.Clients[0].ClientSecret
+		}
+	}
+	if secrets.Password == "" {
+		secrets.Password = auth.GeneratePassword()
+	}
+	if secrets.ClientSecret == "" {
+		secrets.ClientSecret = auth.NewClientSecret()
+	}
+	creds, err := demo.Load(ctx, demo.Stores{Directory: bookingstore.New(d), Accounts: authstore.New(d)}, secrets)
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	netmail "net/mail"
 	"strings"
 	"time"
 
@@ -15,10 +18,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/docs"
+	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
+	"github.com/tidbok/tidbok/services/notify"
+	"github.com/tidbok/tidbok/services/notify/mail"
+	"github.com/tidbok/tidbok/services/notify/sms"
+	"github.com/tidbok/tidbok/tokens"
+	authtransport "github.com/tidbok/tidbok/transport/auth"
 	bookingtransport "github.com/tidbok/tidbok/transport/booking"
 	"github.com/tidbok/tidbok/transport/httpkit"
 )
@@ -33,7 +44,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	defer d.Close()
 
-	handler, err := newServer(cfg, logger, d)
+	handler, err := newServer(ctx, cfg, logger, d)
 	if err != nil {
 		return err
 	}
@@ -75,8 +86,9 @@ func serveUntilDone(ctx context.Context, ln net.Listener, handler http.Handler, 
 
 // newServer wires the onion for every service this process runs —
 // repository, service, middleware, endpoints, routes — on one mux, and wraps
-// it in the request middleware.
-func newServer(cfg config, logger log.Logger, d *db.DB) (http.Handler, error) {
+// it in authentication and the request middleware.
+func newServer(ctx context.Context, cfg config, logger log.Logger, d *db.DB) (http.Handler, error) {
+	httpkit.TrustProxy(cfg.TrustProxy)
 	registry, httpMetrics := httpkit.NewRegistry()
 	calls := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: "tidbok", Name: "service_calls_total",
@@ -96,14 +108,69 @@ func newServer(cfg config, logger log.Logger, d *db.DB) (http.Handler, error) {
 		_, _ = w.Write(docs.OpenAPI)
 	})
 
+	// Tokens are verified from the JWKS in every mode: in process it comes
+	// from the auth service directly, otherwise over HTTP from TIDBOK_AUTH_URL.
+	var keySource tokens.KeySource
+	if cfg.runs("auth") {
+		keyring, err := loadKeyring(cfg)
+		if err != nil {
+			return nil, err
+		}
+		mailer, err := mail.NewMailer(cfg.SMTPURL, cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		smsSender, err := sms.New(cfg.SMSURL, cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		from, err := netmail.ParseAddress(cfg.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("--mail-from %q: %w", cfg.MailFrom, err)
+		}
+		codes := notify.CodeSender{Mailer: mailer, SMS: smsSender, From: notify.Address{Name: from.Name, Email: from.Address}}
+		svc := auth.NewService(auth.DefaultConfig(cfg.BaseURL), authstore.New(d), keyring, codes, core.SystemClock{})
+		providers, err := loadOIDCProviders(ctx, cfg, keyring)
+		if err != nil {
+			return nil, err
+		}
+		authtransport.Routes{Service: svc, OIDC: providers, SignInLimiter: httpkit.NewRateLimiter(30, 10)}.Register(mux)
+		keySource = tokens.KeySourceFunc(func(ctx context.Context, kid string) (ed25519.PublicKey, error) {
+			jwks, err := svc.JWKS(ctx)
+			if err != nil {
+				return nil, err
+			}
+			b, _ := json.Marshal(jwks)
+			set, err := tokens.ParseJWKS(b)
+			if err != nil {
+				return nil, err
+			}
+			return set.Key(ctx, kid)
+		})
+	} else {
+		authURL, ok := cfg.ServiceURLs["auth"]
+		if !ok {
+			return nil, fmt.Errorf("auth runs elsewhere: set TIDBOK_AUTH_URL so tokens can be verified")
+		}
+		client, err := tokens.NewJWKSClient(tokens.JWKSClientConfig{URL: authURL + tokens.JWKSPath})
+		if err != nil {
+			return nil, err
+		}
+		keySource = client
+	}
+	verifier, err := tokens.NewVerifier(tokens.VerifierConfig{Issuer: cfg.BaseURL, Audiences: []string{"tidbok"}, Keys: keySource})
+	if err != nil {
+		return nil, err
+	}
+
 	if cfg.runs("booking") {
 		var svc booking.Service = booking.NewService(bookingstore.New(d))
 		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
 		bookingtransport.RegisterRoutes(mux, bookingtransport.MakeServerEndpoints(svc))
 	}
-	// auth, intake and notify register their routes here as they are built;
-	// a service that needs one running elsewhere gets its transport client
+	// intake and notify register their routes here as they are built; a
+	// service that needs one running elsewhere gets its transport client
 	// from cfg.ServiceURLs.
 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -112,5 +179,5 @@ func newServer(cfg config, logger log.Logger, d *db.DB) (http.Handler, error) {
 			"api": "/v1", "openapi": "/openapi.yaml", "time": time.Now().UTC().Format(time.RFC3339),
 		})
 	})
-	return httpkit.Middleware(logger, httpMetrics)(mux), nil
+	return httpkit.Middleware(logger, httpMetrics)(httpkit.Authenticate(verifier)(mux)), nil
 }

@@ -25,7 +25,7 @@ import (
 func services(t *testing.T, d *db.DB) map[string]booking.Service {
 	t.Helper()
 	store := bookingstore.New(d)
-	if _, err := demo.Load(context.Background(), demo.Stores{Directory: store}); err != nil {
+	if _, err := demo.Load(context.Background(), demo.Stores{Directory: store}, demo.Secrets{}); err != nil {
 		t.Fatalf("load demo: %v", err)
 	}
 	local := booking.NewService(store)
