@@ -224,7 +224,11 @@ func Offices() []booking.Office {
 func meetingType(agency, key string, name, desc booking.Text, minutes int, modes ...booking.Mode) booking.MeetingType {
 	return booking.MeetingType{
 		ID: core.StableID("meeting-type/" + key), AgencyID: agency, Name: name, Description: desc,
-		Duration: time.Duration(minutes) * time.Minute, Modes: modes, CreatedAt: epoch, UpdatedAt: epoch,
+		Duration: time.Duration(minutes) * time.Minute, Modes: modes,
+		BufferAfter: 10 * time.Minute, SlotStep: booking.DefaultSlotStep, MinNotice: booking.DefaultMinNotice,
+		Horizon: booking.DefaultHorizon, CancellationCutoff: booking.DefaultCancellationCutoff,
+		CitizenBookable: true, MaxActivePerCitizen: booking.DefaultMaxActivePerCitizen,
+		CreatedAt: epoch, UpdatedAt: epoch,
 	}
 }
 

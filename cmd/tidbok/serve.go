@@ -164,7 +164,7 @@ func newServer(ctx context.Context, cfg config, logger log.Logger, d *db.DB) (ht
 	}
 
 	if cfg.runs("booking") {
-		var svc booking.Service = booking.NewService(bookingstore.New(d))
+		var svc booking.Service = booking.NewService(bookingstore.New(d), core.SystemClock{})
 		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
 		bookingtransport.RegisterRoutes(mux, bookingtransport.MakeServerEndpoints(svc))

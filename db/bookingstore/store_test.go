@@ -113,6 +113,7 @@ func TestDirectoryStore(t *testing.T) {
 				Name:        booking.Text{SV: "Bygglov", EN: "Building permit"},
 				Description: booking.Text{SV: "Råd", EN: "Advice"},
 				Duration:    30 * time.Minute, Modes: []booking.Mode{booking.Phone, booking.InPerson},
+				SlotStep: 15 * time.Minute, Horizon: 30 * 24 * time.Hour, MaxActivePerCitizen: 1,
 				CreatedAt: t0, UpdatedAt: t0,
 			}
 			if err := s.SaveMeetingType(ctx, mt); err != nil {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/services/booking/availability"
 )
 
 // AgencyKind is what sort of public body an agency is.
@@ -71,8 +72,11 @@ type Agency struct {
 	Kind            AgencyKind
 	TimeZone        string // IANA name; all local times of the agency are in it
 	DefaultLanguage Language
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// OpenHolidays are the Swedish holidays the agency stays open on; every
+	// other holiday is closed.
+	OpenHolidays []availability.Holiday
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 var orgNumberPattern = regexp.MustCompile(`^[0-9]{6}-[0-9]{4}$`)
@@ -86,6 +90,9 @@ func (a Agency) Validate() error {
 	v.Check(a.Kind.Valid(), "kind", "must be one of municipality, region, healthcare, state_agency")
 	v.Check(validTimeZone(a.TimeZone), "time_zone", "must be an IANA time zone such as Europe/Stockholm")
 	v.Check(a.DefaultLanguage.Valid(), "default_language", "must be sv or en")
+	for i, h := range a.OpenHolidays {
+		v.Check(h.Valid(), fmt.Sprintf("open_holidays[%d]", i), fmt.Sprintf("%q is not a Swedish holiday Tidbok knows", h))
+	}
 	return v.Err()
 }
 
@@ -111,10 +118,15 @@ type Office struct {
 	AgencyID           string
 	Name               string
 	Address            Address
+	Directions         string // how to get there
 	OpeningNotes       string // e.g. "Entrance from the square; reception opens 08:00"
-	AccessibilityNotes string // e.g. "Step-free entrance, hearing loop at reception"
+	AccessibilityNotes string // e.g. "Lift to floor 3; wheelchair to borrow at the entrance"
+	StepFreeAccess     bool
+	HearingLoop        bool
+	AccessibleParking  bool
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	RetiredAt          *time.Time
 }
 
 var postalCodePattern = regexp.MustCompile(`^[0-9]{3} ?[0-9]{2}$`)
@@ -129,6 +141,7 @@ func (o Office) Validate() error {
 	v.Check(postalCodePattern.MatchString(o.Address.PostalCode), "address.postal_code", "must be a Swedish postal code like 123 45")
 	checkText(&v, "address.city", o.Address.City, 100)
 	v.Check(utf8.RuneCountInString(o.OpeningNotes) <= 2000, "opening_notes", "must be at most 2000 characters")
+	v.Check(utf8.RuneCountInString(o.Directions) <= 2000, "directions", "must be at most 2000 characters")
 	v.Check(utf8.RuneCountInString(o.AccessibilityNotes) <= 2000, "accessibility_notes", "must be at most 2000 characters")
 	return v.Err()
 }
@@ -156,8 +169,39 @@ type MeetingType struct {
 	Description Text
 	Duration    time.Duration
 	Modes       []Mode // allowed modes, in Modes order
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Scheduling rules.
+	BufferBefore        time.Duration // kept free before each meeting, for preparation
+	BufferAfter         time.Duration // kept free after, for notes
+	SlotStep            time.Duration // distance between possible start times
+	MinNotice           time.Duration // how soon a slot may start, from now
+	Horizon             time.Duration // how far ahead a slot may start
+	CancellationCutoff  time.Duration // citizens may cancel until this long before
+	CitizenBookable     bool          // false: only staff and integrations book it
+	MaxActivePerCitizen int           // booked, not yet held meetings per citizen
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	RetiredAt           *time.Time
+}
+
+// Meeting type defaults for fields an administrator leaves out.
+const (
+	DefaultSlotStep            = 15 * time.Minute
+	DefaultMinNotice           = 2 * time.Hour
+	DefaultHorizon             = 60 * 24 * time.Hour
+	DefaultCancellationCutoff  = 24 * time.Hour
+	DefaultMaxActivePerCitizen = 2
+)
+
+// Rules returns what the availability engine needs of the meeting type.
+func (mt MeetingType) Rules() availability.MeetingRules {
+	modes := make([]availability.Mode, len(mt.Modes))
+	for i, m := range mt.Modes {
+		modes[i] = availability.Mode(m)
+	}
+	return availability.MeetingRules{
+		MeetingTypeID: mt.ID, Duration: mt.Duration, BufferBefore: mt.BufferBefore, BufferAfter: mt.BufferAfter,
+		Step: mt.SlotStep, MinNotice: mt.MinNotice, Horizon: mt.Horizon, Modes: modes,
+	}
 }
 
 // Offers reports whether the meeting type can take place in mode m.
@@ -191,6 +235,16 @@ func (mt MeetingType) Validate() error {
 		}
 		seen[m] = true
 	}
+	minutes := func(d, lo, hi time.Duration) bool { return d >= lo && d <= hi && d%time.Minute == 0 }
+	v.Check(minutes(mt.BufferBefore, 0, 4*time.Hour), "buffer_before_minutes", "must be whole minutes between 0 and 240")
+	v.Check(minutes(mt.BufferAfter, 0, 4*time.Hour), "buffer_after_minutes", "must be whole minutes between 0 and 240")
+	v.Check(minutes(mt.SlotStep, 5*time.Minute, 8*time.Hour), "slot_step_minutes", "must be whole minutes between 5 and 480")
+	v.Check(minutes(mt.MinNotice, 0, 90*24*time.Hour), "minimum_notice_minutes", "must be whole minutes between 0 and 129600 (90 days)")
+	v.Check(mt.Horizon >= 24*time.Hour && mt.Horizon <= 730*24*time.Hour && mt.Horizon%(24*time.Hour) == 0,
+		"booking_horizon_days", "must be whole days between 1 and 730")
+	v.Check(mt.Horizon > mt.MinNotice, "booking_horizon_days", "must reach beyond the minimum notice")
+	v.Check(minutes(mt.CancellationCutoff, 0, 30*24*time.Hour), "cancellation_cutoff_minutes", "must be whole minutes between 0 and 43200 (30 days)")
+	v.Check(mt.MaxActivePerCitizen >= 1 && mt.MaxActivePerCitizen <= 100, "max_active_per_citizen", "must be between 1 and 100")
 	return v.Err()
 }
 

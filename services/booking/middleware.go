@@ -6,13 +6,16 @@ import (
 
 	"github.com/go-kit/kit/metrics"
 	"github.com/go-kit/log"
+
+	"github.com/tidbok/tidbok/services/booking/availability"
 )
 
 // Middleware decorates a Service with a cross-cutting concern.
 type Middleware func(Service) Service
 
-// LoggingMiddleware logs each call with its duration and error. It logs ids,
-// never names or other personal data.
+// LoggingMiddleware logs each failed call with its duration and error.
+// Successful calls are covered by the request log; ids only, never names or
+// other personal data, reach the log.
 func LoggingMiddleware(logger log.Logger) Middleware {
 	return func(next Service) Service { return &loggingService{logger: logger, next: next} }
 }
@@ -22,32 +25,11 @@ type loggingService struct {
 	next   Service
 }
 
-func (s *loggingService) log(method string, begin time.Time, err error, kv ...any) {
+func (s *loggingService) log(method string, begin time.Time, err error) {
 	if err == nil {
-		return // successful reads are covered by the request log; keep the noise down
+		return
 	}
-	fields := append([]any{"service", "booking", "method", method, "took", time.Since(begin), "err", err}, kv...)
-	_ = s.logger.Log(fields...)
-}
-
-func (s *loggingService) ListAgencies(ctx context.Context, page PageRequest) (p AgencyPage, err error) {
-	defer func(begin time.Time) { s.log("ListAgencies", begin, err) }(time.Now())
-	return s.next.ListAgencies(ctx, page)
-}
-
-func (s *loggingService) GetAgency(ctx context.Context, id string) (a Agency, err error) {
-	defer func(begin time.Time) { s.log("GetAgency", begin, err, "agency_id", id) }(time.Now())
-	return s.next.GetAgency(ctx, id)
-}
-
-func (s *loggingService) ListOffices(ctx context.Context, agencyID string) (o []Office, err error) {
-	defer func(begin time.Time) { s.log("ListOffices", begin, err, "agency_id", agencyID) }(time.Now())
-	return s.next.ListOffices(ctx, agencyID)
-}
-
-func (s *loggingService) ListMeetingTypes(ctx context.Context, agencyID string) (m []MeetingType, err error) {
-	defer func(begin time.Time) { s.log("ListMeetingTypes", begin, err, "agency_id", agencyID) }(time.Now())
-	return s.next.ListMeetingTypes(ctx, agencyID)
+	_ = s.logger.Log("service", "booking", "method", method, "took", time.Since(begin), "err", err)
 }
 
 // InstrumentingMiddleware counts calls and measures their duration per method
@@ -74,22 +56,252 @@ func (s *instrumentingService) observe(method string, begin time.Time, err error
 	s.duration.With(lvs...).Observe(time.Since(begin).Seconds())
 }
 
-func (s *instrumentingService) ListAgencies(ctx context.Context, page PageRequest) (p AgencyPage, err error) {
+func (s *loggingService) ListAgencies(ctx context.Context, page PageRequest) (r0 AgencyPage, err error) {
+	defer func(begin time.Time) { s.log("ListAgencies", begin, err) }(time.Now())
+	return s.next.ListAgencies(ctx, page)
+}
+
+func (s *loggingService) GetAgency(ctx context.Context, id string) (r0 Agency, err error) {
+	defer func(begin time.Time) { s.log("GetAgency", begin, err) }(time.Now())
+	return s.next.GetAgency(ctx, id)
+}
+
+func (s *loggingService) ListOffices(ctx context.Context, agencyID string) (r0 []Office, err error) {
+	defer func(begin time.Time) { s.log("ListOffices", begin, err) }(time.Now())
+	return s.next.ListOffices(ctx, agencyID)
+}
+
+func (s *loggingService) ListMeetingTypes(ctx context.Context, agencyID string) (r0 []MeetingType, err error) {
+	defer func(begin time.Time) { s.log("ListMeetingTypes", begin, err) }(time.Now())
+	return s.next.ListMeetingTypes(ctx, agencyID)
+}
+
+func (s *loggingService) CreateOffice(ctx context.Context, o Office) (r0 Office, err error) {
+	defer func(begin time.Time) { s.log("CreateOffice", begin, err) }(time.Now())
+	return s.next.CreateOffice(ctx, o)
+}
+
+func (s *loggingService) UpdateOffice(ctx context.Context, o Office) (r0 Office, err error) {
+	defer func(begin time.Time) { s.log("UpdateOffice", begin, err) }(time.Now())
+	return s.next.UpdateOffice(ctx, o)
+}
+
+func (s *loggingService) RetireOffice(ctx context.Context, agencyID string, id string) (err error) {
+	defer func(begin time.Time) { s.log("RetireOffice", begin, err) }(time.Now())
+	return s.next.RetireOffice(ctx, agencyID, id)
+}
+
+func (s *loggingService) CreateMeetingType(ctx context.Context, mt MeetingType) (r0 MeetingType, err error) {
+	defer func(begin time.Time) { s.log("CreateMeetingType", begin, err) }(time.Now())
+	return s.next.CreateMeetingType(ctx, mt)
+}
+
+func (s *loggingService) UpdateMeetingType(ctx context.Context, mt MeetingType) (r0 MeetingType, err error) {
+	defer func(begin time.Time) { s.log("UpdateMeetingType", begin, err) }(time.Now())
+	return s.next.UpdateMeetingType(ctx, mt)
+}
+
+func (s *loggingService) RetireMeetingType(ctx context.Context, agencyID string, id string) (err error) {
+	defer func(begin time.Time) { s.log("RetireMeetingType", begin, err) }(time.Now())
+	return s.next.RetireMeetingType(ctx, agencyID, id)
+}
+
+func (s *loggingService) ListStaffMembers(ctx context.Context, agencyID string) (r0 []StaffMember, err error) {
+	defer func(begin time.Time) { s.log("ListStaffMembers", begin, err) }(time.Now())
+	return s.next.ListStaffMembers(ctx, agencyID)
+}
+
+func (s *loggingService) GetStaffMember(ctx context.Context, agencyID string, id string) (r0 StaffMember, err error) {
+	defer func(begin time.Time) { s.log("GetStaffMember", begin, err) }(time.Now())
+	return s.next.GetStaffMember(ctx, agencyID, id)
+}
+
+func (s *loggingService) CreateStaffMember(ctx context.Context, m StaffMember) (r0 StaffMember, err error) {
+	defer func(begin time.Time) { s.log("CreateStaffMember", begin, err) }(time.Now())
+	return s.next.CreateStaffMember(ctx, m)
+}
+
+func (s *loggingService) UpdateStaffMember(ctx context.Context, m StaffMember) (r0 StaffMember, err error) {
+	defer func(begin time.Time) { s.log("UpdateStaffMember", begin, err) }(time.Now())
+	return s.next.UpdateStaffMember(ctx, m)
+}
+
+func (s *loggingService) RetireStaffMember(ctx context.Context, agencyID string, id string) (err error) {
+	defer func(begin time.Time) { s.log("RetireStaffMember", begin, err) }(time.Now())
+	return s.next.RetireStaffMember(ctx, agencyID, id)
+}
+
+func (s *loggingService) ListAbsences(ctx context.Context, agencyID string, staffID string) (r0 []Absence, err error) {
+	defer func(begin time.Time) { s.log("ListAbsences", begin, err) }(time.Now())
+	return s.next.ListAbsences(ctx, agencyID, staffID)
+}
+
+func (s *loggingService) AddAbsence(ctx context.Context, agencyID string, a Absence) (r0 Absence, err error) {
+	defer func(begin time.Time) { s.log("AddAbsence", begin, err) }(time.Now())
+	return s.next.AddAbsence(ctx, agencyID, a)
+}
+
+func (s *loggingService) DeleteAbsence(ctx context.Context, agencyID string, staffID string, id string) (err error) {
+	defer func(begin time.Time) { s.log("DeleteAbsence", begin, err) }(time.Now())
+	return s.next.DeleteAbsence(ctx, agencyID, staffID, id)
+}
+
+func (s *loggingService) ListClosures(ctx context.Context, agencyID string) (r0 []Closure, err error) {
+	defer func(begin time.Time) { s.log("ListClosures", begin, err) }(time.Now())
+	return s.next.ListClosures(ctx, agencyID)
+}
+
+func (s *loggingService) AddClosure(ctx context.Context, c Closure) (r0 Closure, err error) {
+	defer func(begin time.Time) { s.log("AddClosure", begin, err) }(time.Now())
+	return s.next.AddClosure(ctx, c)
+}
+
+func (s *loggingService) DeleteClosure(ctx context.Context, agencyID string, id string) (err error) {
+	defer func(begin time.Time) { s.log("DeleteClosure", begin, err) }(time.Now())
+	return s.next.DeleteClosure(ctx, agencyID, id)
+}
+
+func (s *loggingService) Holidays(ctx context.Context, agencyID string, year int) (r0 []HolidayStatus, err error) {
+	defer func(begin time.Time) { s.log("Holidays", begin, err) }(time.Now())
+	return s.next.Holidays(ctx, agencyID, year)
+}
+
+func (s *loggingService) SetOpenHolidays(ctx context.Context, agencyID string, open []availability.Holiday) (r0 Agency, err error) {
+	defer func(begin time.Time) { s.log("SetOpenHolidays", begin, err) }(time.Now())
+	return s.next.SetOpenHolidays(ctx, agencyID, open)
+}
+
+func (s *instrumentingService) Availability(ctx context.Context, req AvailabilityRequest) (r0 AvailabilityResult, err error) {
+	defer func(begin time.Time) { s.observe("Availability", begin, err) }(time.Now())
+	return s.next.Availability(ctx, req)
+}
+
+func (s *instrumentingService) AvailableDays(ctx context.Context, req AvailabilityRequest) (r0 DaysResult, err error) {
+	defer func(begin time.Time) { s.observe("AvailableDays", begin, err) }(time.Now())
+	return s.next.AvailableDays(ctx, req)
+}
+
+func (s *instrumentingService) ListAgencies(ctx context.Context, page PageRequest) (r0 AgencyPage, err error) {
 	defer func(begin time.Time) { s.observe("ListAgencies", begin, err) }(time.Now())
 	return s.next.ListAgencies(ctx, page)
 }
 
-func (s *instrumentingService) GetAgency(ctx context.Context, id string) (a Agency, err error) {
+func (s *instrumentingService) GetAgency(ctx context.Context, id string) (r0 Agency, err error) {
 	defer func(begin time.Time) { s.observe("GetAgency", begin, err) }(time.Now())
 	return s.next.GetAgency(ctx, id)
 }
 
-func (s *instrumentingService) ListOffices(ctx context.Context, agencyID string) (o []Office, err error) {
+func (s *instrumentingService) ListOffices(ctx context.Context, agencyID string) (r0 []Office, err error) {
 	defer func(begin time.Time) { s.observe("ListOffices", begin, err) }(time.Now())
 	return s.next.ListOffices(ctx, agencyID)
 }
 
-func (s *instrumentingService) ListMeetingTypes(ctx context.Context, agencyID string) (m []MeetingType, err error) {
+func (s *instrumentingService) ListMeetingTypes(ctx context.Context, agencyID string) (r0 []MeetingType, err error) {
 	defer func(begin time.Time) { s.observe("ListMeetingTypes", begin, err) }(time.Now())
 	return s.next.ListMeetingTypes(ctx, agencyID)
+}
+
+func (s *instrumentingService) CreateOffice(ctx context.Context, o Office) (r0 Office, err error) {
+	defer func(begin time.Time) { s.observe("CreateOffice", begin, err) }(time.Now())
+	return s.next.CreateOffice(ctx, o)
+}
+
+func (s *instrumentingService) UpdateOffice(ctx context.Context, o Office) (r0 Office, err error) {
+	defer func(begin time.Time) { s.observe("UpdateOffice", begin, err) }(time.Now())
+	return s.next.UpdateOffice(ctx, o)
+}
+
+func (s *instrumentingService) RetireOffice(ctx context.Context, agencyID string, id string) (err error) {
+	defer func(begin time.Time) { s.observe("RetireOffice", begin, err) }(time.Now())
+	return s.next.RetireOffice(ctx, agencyID, id)
+}
+
+func (s *instrumentingService) CreateMeetingType(ctx context.Context, mt MeetingType) (r0 MeetingType, err error) {
+	defer func(begin time.Time) { s.observe("CreateMeetingType", begin, err) }(time.Now())
+	return s.next.CreateMeetingType(ctx, mt)
+}
+
+func (s *instrumentingService) UpdateMeetingType(ctx context.Context, mt MeetingType) (r0 MeetingType, err error) {
+	defer func(begin time.Time) { s.observe("UpdateMeetingType", begin, err) }(time.Now())
+	return s.next.UpdateMeetingType(ctx, mt)
+}
+
+func (s *instrumentingService) RetireMeetingType(ctx context.Context, agencyID string, id string) (err error) {
+	defer func(begin time.Time) { s.observe("RetireMeetingType", begin, err) }(time.Now())
+	return s.next.RetireMeetingType(ctx, agencyID, id)
+}
+
+func (s *instrumentingService) ListStaffMembers(ctx context.Context, agencyID string) (r0 []StaffMember, err error) {
+	defer func(begin time.Time) { s.observe("ListStaffMembers", begin, err) }(time.Now())
+	return s.next.ListStaffMembers(ctx, agencyID)
+}
+
+func (s *instrumentingService) GetStaffMember(ctx context.Context, agencyID string, id string) (r0 StaffMember, err error) {
+	defer func(begin time.Time) { s.observe("GetStaffMember", begin, err) }(time.Now())
+	return s.next.GetStaffMember(ctx, agencyID, id)
+}
+
+func (s *instrumentingService) CreateStaffMember(ctx context.Context, m StaffMember) (r0 StaffMember, err error) {
+	defer func(begin time.Time) { s.observe("CreateStaffMember", begin, err) }(time.Now())
+	return s.next.CreateStaffMember(ctx, m)
+}
+
+func (s *instrumentingService) UpdateStaffMember(ctx context.Context, m StaffMember) (r0 StaffMember, err error) {
+	defer func(begin time.Time) { s.observe("UpdateStaffMember", begin, err) }(time.Now())
+	return s.next.UpdateStaffMember(ctx, m)
+}
+
+func (s *instrumentingService) RetireStaffMember(ctx context.Context, agencyID string, id string) (err error) {
+	defer func(begin time.Time) { s.observe("RetireStaffMember", begin, err) }(time.Now())
+	return s.next.RetireStaffMember(ctx, agencyID, id)
+}
+
+func (s *instrumentingService) ListAbsences(ctx context.Context, agencyID string, staffID string) (r0 []Absence, err error) {
+	defer func(begin time.Time) { s.observe("ListAbsences", begin, err) }(time.Now())
+	return s.next.ListAbsences(ctx, agencyID, staffID)
+}
+
+func (s *instrumentingService) AddAbsence(ctx context.Context, agencyID string, a Absence) (r0 Absence, err error) {
+	defer func(begin time.Time) { s.observe("AddAbsence", begin, err) }(time.Now())
+	return s.next.AddAbsence(ctx, agencyID, a)
+}
+
+func (s *instrumentingService) DeleteAbsence(ctx context.Context, agencyID string, staffID string, id string) (err error) {
+	defer func(begin time.Time) { s.observe("DeleteAbsence", begin, err) }(time.Now())
+	return s.next.DeleteAbsence(ctx, agencyID, staffID, id)
+}
+
+func (s *instrumentingService) ListClosures(ctx context.Context, agencyID string) (r0 []Closure, err error) {
+	defer func(begin time.Time) { s.observe("ListClosures", begin, err) }(time.Now())
+	return s.next.ListClosures(ctx, agencyID)
+}
+
+func (s *instrumentingService) AddClosure(ctx context.Context, c Closure) (r0 Closure, err error) {
+	defer func(begin time.Time) { s.observe("AddClosure", begin, err) }(time.Now())
+	return s.next.AddClosure(ctx, c)
+}
+
+func (s *instrumentingService) DeleteClosure(ctx context.Context, agencyID string, id string) (err error) {
+	defer func(begin time.Time) { s.observe("DeleteClosure", begin, err) }(time.Now())
+	return s.next.DeleteClosure(ctx, agencyID, id)
+}
+
+func (s *instrumentingService) Holidays(ctx context.Context, agencyID string, year int) (r0 []HolidayStatus, err error) {
+	defer func(begin time.Time) { s.observe("Holidays", begin, err) }(time.Now())
+	return s.next.Holidays(ctx, agencyID, year)
+}
+
+func (s *instrumentingService) SetOpenHolidays(ctx context.Context, agencyID string, open []availability.Holiday) (r0 Agency, err error) {
+	defer func(begin time.Time) { s.observe("SetOpenHolidays", begin, err) }(time.Now())
+	return s.next.SetOpenHolidays(ctx, agencyID, open)
+}
+
+func (s *loggingService) Availability(ctx context.Context, req AvailabilityRequest) (r0 AvailabilityResult, err error) {
+	defer func(begin time.Time) { s.log("Availability", begin, err) }(time.Now())
+	return s.next.Availability(ctx, req)
+}
+
+func (s *loggingService) AvailableDays(ctx context.Context, req AvailabilityRequest) (r0 DaysResult, err error) {
+	defer func(begin time.Time) { s.log("AvailableDays", begin, err) }(time.Now())
+	return s.next.AvailableDays(ctx, req)
 }

@@ -23,7 +23,9 @@ type Client struct {
 	e Endpoints
 }
 
-var _ booking.Service = (*Client)(nil)
+// The client offers the directory, which is what other services need of
+// booking; administration goes to the booking service's own routes.
+var _ booking.Directory = (*Client)(nil)
 
 // NewClient returns a client of the booking service at baseURL (for example
 // http://booking:8080). httpClient may be nil for http.DefaultClient.

@@ -22,13 +22,13 @@ import (
 // services returns the booking service twice: in process, and as the HTTP
 // client talking to a real server of it. Every case below must behave the
 // same through both — that is what makes the distributed mode trustworthy.
-func services(t *testing.T, d *db.DB) map[string]booking.Service {
+func services(t *testing.T, d *db.DB) map[string]booking.Directory {
 	t.Helper()
 	store := bookingstore.New(d)
 	if _, err := demo.Load(context.Background(), demo.Stores{Directory: store}, demo.Secrets{}); err != nil {
 		t.Fatalf("load demo: %v", err)
 	}
-	local := booking.NewService(store)
+	local := booking.NewService(store, nil)
 	mux := http.NewServeMux()
 	bookingtransport.RegisterRoutes(mux, bookingtransport.MakeServerEndpoints(local))
 	_, m := httpkit.NewRegistry()
@@ -38,7 +38,7 @@ func services(t *testing.T, d *db.DB) map[string]booking.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]booking.Service{"local": local, "remote": remote}
+	return map[string]booking.Directory{"local": local, "remote": remote}
 }
 
 func TestServiceLocallyAndOverHTTP(t *testing.T) {

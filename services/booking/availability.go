@@ -1,0 +1,131 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/services/booking/availability"
+)
+
+// AvailabilityRequest asks for the slots of one meeting type in one mode.
+type AvailabilityRequest struct {
+	MeetingTypeID string
+	Mode          Mode
+	From, To      time.Time
+	OfficeID      string
+	StaffID       string
+}
+
+// Slot is one bookable time. StaffIDs is empty unless the caller may see
+// who is free: the agency's staff, or a client with availability:read.
+type Slot struct {
+	Start, End time.Time // in the agency's zone
+	Mode       Mode
+	OfficeID   string
+	StaffIDs   []string
+}
+
+// AvailabilityResult is the slots and the agency zone they are shown in.
+type AvailabilityResult struct {
+	Slots    []Slot
+	TimeZone string
+}
+
+// DaysResult is the local dates with at least one slot.
+type DaysResult struct {
+	Days     []availability.Date
+	TimeZone string
+}
+
+// AvailabilityData is what the store loads for one availability question:
+// the eligible staff with their absences and busy time, and the closures.
+type AvailabilityData struct {
+	Staff    []availability.Staff
+	Closures []availability.Closure
+}
+
+// mayNameStaff reports whether the caller may see and filter by staff.
+func mayNameStaff(ctx context.Context, agencyID string) bool {
+	_, err := core.AuthorizeAgency(ctx, agencyID, core.ScopeAvailabilityRead)
+	return err == nil
+}
+
+// query validates the request and builds the engine's query.
+func (s *service) query(ctx context.Context, req AvailabilityRequest) (availability.Query, Agency, error) {
+	var v core.Validator
+	v.Check(core.ValidID(req.MeetingTypeID), "meeting_type_id", "must be a UUID")
+	_, modeErr := ParseMode(string(req.Mode))
+	v.Check(modeErr == nil, "mode", "must be one of phone, video, in_person")
+	v.Check(req.OfficeID == "" || core.ValidID(req.OfficeID), "office_id", "must be a UUID")
+	v.Check(req.StaffID == "" || core.ValidID(req.StaffID), "staff_id", "must be a UUID")
+	switch {
+	case !req.To.After(req.From):
+		v.Add("to", "must be after from")
+	case req.To.Sub(req.From) > availability.MaxRange:
+		v.Add("to", "must be at most 92 days after from")
+	}
+	if err := v.Err(); err != nil {
+		return availability.Query{}, Agency{}, err
+	}
+	mt, err := s.repo.MeetingType(ctx, req.MeetingTypeID)
+	if err != nil || mt.RetiredAt != nil {
+		return availability.Query{}, Agency{}, fmt.Errorf("meeting_type_id %s: no such meeting type: %w", req.MeetingTypeID, core.ErrNotFound)
+	}
+	if !mt.Offers(req.Mode) {
+		return availability.Query{}, Agency{}, core.Invalid("mode", fmt.Sprintf("%s is not offered for this meeting type", req.Mode))
+	}
+	agency, err := s.repo.Agency(ctx, mt.AgencyID)
+	if err != nil {
+		return availability.Query{}, Agency{}, err
+	}
+	if req.OfficeID != "" {
+		o, err := s.ownOffice(ctx, agency.ID, req.OfficeID)
+		if err != nil {
+			return availability.Query{}, Agency{}, err
+		}
+		if o.RetiredAt != nil {
+			return availability.Query{}, Agency{}, fmt.Errorf("office_id %s: the office is closed for good: %w", o.ID, core.ErrNotFound)
+		}
+	}
+	if req.StaffID != "" && !mayNameStaff(ctx, agency.ID) {
+		return availability.Query{}, Agency{}, fmt.Errorf("staff_id: only the agency's staff and clients with availability:read may ask per staff member: %w", core.ErrForbidden)
+	}
+	now := s.clock.Now()
+	data, err := s.repo.AvailabilityData(ctx, agency.ID, mt.ID, req.From, req.To, now)
+	if err != nil {
+		return availability.Query{}, Agency{}, err
+	}
+	q := availability.Query{
+		Location: agency.Location(), Now: now, From: req.From, To: req.To,
+		Rules: mt.Rules(), Mode: availability.Mode(req.Mode), OfficeID: req.OfficeID, StaffID: req.StaffID,
+		Staff: data.Staff, Closures: data.Closures, Holidays: availability.HolidayPolicy{Open: agency.OpenHolidays},
+	}
+	return q, agency, q.Validate()
+}
+
+func (s *service) Availability(ctx context.Context, req AvailabilityRequest) (AvailabilityResult, error) {
+	q, agency, err := s.query(ctx, req)
+	if err != nil {
+		return AvailabilityResult{}, err
+	}
+	named := mayNameStaff(ctx, agency.ID)
+	slots := availability.Compute(q)
+	out := AvailabilityResult{Slots: make([]Slot, len(slots)), TimeZone: agency.TimeZone}
+	for i, sl := range slots {
+		out.Slots[i] = Slot{Start: sl.Start, End: sl.End, Mode: Mode(sl.Mode), OfficeID: sl.OfficeID}
+		if named {
+			out.Slots[i].StaffIDs = sl.StaffIDs
+		}
+	}
+	return out, nil
+}
+
+func (s *service) AvailableDays(ctx context.Context, req AvailabilityRequest) (DaysResult, error) {
+	q, agency, err := s.query(ctx, req)
+	if err != nil {
+		return DaysResult{}, err
+	}
+	return DaysResult{Days: availability.Days(q), TimeZone: agency.TimeZone}, nil
+}
