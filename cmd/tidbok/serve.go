@@ -167,7 +167,7 @@ func newServer(ctx context.Context, cfg config, logger log.Logger, d *db.DB) (ht
 		var svc booking.Service = booking.NewService(bookingstore.New(d), core.SystemClock{})
 		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
-		bookingtransport.RegisterRoutes(mux, bookingtransport.MakeServerEndpoints(svc))
+		bookingtransport.RegisterRoutes(mux, svc, httpkit.NewRateLimiter(600, 100))
 	}
 	// intake and notify register their routes here as they are built; a
 	// service that needs one running elsewhere gets its transport client

@@ -21,7 +21,7 @@ type Endpoints struct {
 }
 
 // MakeServerEndpoints adapts s to endpoints.
-func MakeServerEndpoints(s booking.Service) Endpoints {
+func MakeServerEndpoints(s booking.Directory) Endpoints {
 	return Endpoints{
 		ListAgencies:     makeListAgenciesEndpoint(s),
 		GetAgency:        makeGetAgencyEndpoint(s),
@@ -39,7 +39,7 @@ type listAgenciesResponse struct {
 
 func (r listAgenciesResponse) Failed() error { return r.Err }
 
-func makeListAgenciesEndpoint(s booking.Service) endpoint.Endpoint {
+func makeListAgenciesEndpoint(s booking.Directory) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
 		req := request.(listAgenciesRequest)
 		page, err := s.ListAgencies(ctx, req.Page)
@@ -56,7 +56,7 @@ type getAgencyResponse struct {
 
 func (r getAgencyResponse) Failed() error { return r.Err }
 
-func makeGetAgencyEndpoint(s booking.Service) endpoint.Endpoint {
+func makeGetAgencyEndpoint(s booking.Directory) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
 		req := request.(agencyRequest)
 		a, err := s.GetAgency(ctx, req.ID)
@@ -71,7 +71,7 @@ type listOfficesResponse struct {
 
 func (r listOfficesResponse) Failed() error { return r.Err }
 
-func makeListOfficesEndpoint(s booking.Service) endpoint.Endpoint {
+func makeListOfficesEndpoint(s booking.Directory) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
 		req := request.(agencyRequest)
 		o, err := s.ListOffices(ctx, req.ID)
@@ -86,7 +86,7 @@ type listMeetingTypesResponse struct {
 
 func (r listMeetingTypesResponse) Failed() error { return r.Err }
 
-func makeListMeetingTypesEndpoint(s booking.Service) endpoint.Endpoint {
+func makeListMeetingTypesEndpoint(s booking.Directory) endpoint.Endpoint {
 	return func(ctx context.Context, request any) (any, error) {
 		req := request.(agencyRequest)
 		m, err := s.ListMeetingTypes(ctx, req.ID)

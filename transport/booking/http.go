@@ -10,9 +10,13 @@ import (
 	"github.com/tidbok/tidbok/transport/httpkit"
 )
 
-// RegisterRoutes lists every route of the booking service, in one place.
-func RegisterRoutes(mux *http.ServeMux, e Endpoints) {
-	opts := []kithttp.ServerOption{kithttp.ServerErrorEncoder(httpkit.ErrorEncoder)}
+// RegisterRoutes lists every route of the booking service: the public
+// directory here, administration and availability in registerAdmin.
+// limiter, when not nil, limits the public availability routes per client.
+func RegisterRoutes(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateLimiter) {
+	registerAdmin(mux, s, limiter)
+	e := MakeServerEndpoints(s)
+	opts := httpkit.ServerOptions()
 	mux.Handle("GET /v1/agencies", kithttp.NewServer(e.ListAgencies, decodeListAgencies, encodeListAgencies, opts...))
 	mux.Handle("GET /v1/agencies/{id}", kithttp.NewServer(e.GetAgency, decodeAgencyRequest, encodeGetAgency, opts...))
 	mux.Handle("GET /v1/agencies/{id}/offices", kithttp.NewServer(e.ListOffices, decodeAgencyRequest, encodeListOffices, opts...))

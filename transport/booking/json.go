@@ -43,23 +43,29 @@ type officeJSON struct {
 	AgencyID           string      `json:"agency_id"`
 	Name               string      `json:"name"`
 	Address            addressJSON `json:"address"`
+	Directions         string      `json:"directions"`
 	OpeningNotes       string      `json:"opening_notes"`
 	AccessibilityNotes string      `json:"accessibility_notes"`
+	StepFreeAccess     bool        `json:"step_free_access"`
+	HearingLoop        bool        `json:"hearing_loop"`
+	AccessibleParking  bool        `json:"accessible_parking"`
 }
 
 func officeToJSON(o booking.Office) officeJSON {
 	return officeJSON{
 		ID: o.ID, AgencyID: o.AgencyID, Name: o.Name,
-		Address:      addressJSON{Street: o.Address.Street, PostalCode: o.Address.PostalCode, City: o.Address.City},
-		OpeningNotes: o.OpeningNotes, AccessibilityNotes: o.AccessibilityNotes,
+		Address:    addressJSON{Street: o.Address.Street, PostalCode: o.Address.PostalCode, City: o.Address.City},
+		Directions: o.Directions, OpeningNotes: o.OpeningNotes, AccessibilityNotes: o.AccessibilityNotes,
+		StepFreeAccess: o.StepFreeAccess, HearingLoop: o.HearingLoop, AccessibleParking: o.AccessibleParking,
 	}
 }
 
 func (j officeJSON) domain() booking.Office {
 	return booking.Office{
 		ID: j.ID, AgencyID: j.AgencyID, Name: j.Name,
-		Address:      booking.Address{Street: j.Address.Street, PostalCode: j.Address.PostalCode, City: j.Address.City},
-		OpeningNotes: j.OpeningNotes, AccessibilityNotes: j.AccessibilityNotes,
+		Address:    booking.Address{Street: j.Address.Street, PostalCode: j.Address.PostalCode, City: j.Address.City},
+		Directions: j.Directions, OpeningNotes: j.OpeningNotes, AccessibilityNotes: j.AccessibilityNotes,
+		StepFreeAccess: j.StepFreeAccess, HearingLoop: j.HearingLoop, AccessibleParking: j.AccessibleParking,
 	}
 }
 
@@ -75,6 +81,15 @@ type meetingTypeJSON struct {
 	Description     textJSON `json:"description"`
 	DurationMinutes int      `json:"duration_minutes"`
 	Modes           []string `json:"modes"`
+	// Scheduling rules.
+	BufferBeforeMinutes       int  `json:"buffer_before_minutes"`
+	BufferAfterMinutes        int  `json:"buffer_after_minutes"`
+	SlotStepMinutes           int  `json:"slot_step_minutes"`
+	MinimumNoticeMinutes      int  `json:"minimum_notice_minutes"`
+	BookingHorizonDays        int  `json:"booking_horizon_days"`
+	CancellationCutoffMinutes int  `json:"cancellation_cutoff_minutes"`
+	CitizenBookable           bool `json:"citizen_bookable"`
+	MaxActivePerCitizen       int  `json:"max_active_per_citizen"`
 }
 
 func meetingTypeToJSON(mt booking.MeetingType) meetingTypeJSON {
@@ -84,10 +99,14 @@ func meetingTypeToJSON(mt booking.MeetingType) meetingTypeJSON {
 	}
 	return meetingTypeJSON{
 		ID: mt.ID, AgencyID: mt.AgencyID,
-		Name:            textJSON{SV: mt.Name.SV, EN: mt.Name.EN},
-		Description:     textJSON{SV: mt.Description.SV, EN: mt.Description.EN},
-		DurationMinutes: int(mt.Duration / time.Minute),
-		Modes:           modes,
+		Name:                textJSON{SV: mt.Name.SV, EN: mt.Name.EN},
+		Description:         textJSON{SV: mt.Description.SV, EN: mt.Description.EN},
+		DurationMinutes:     int(mt.Duration / time.Minute),
+		Modes:               modes,
+		BufferBeforeMinutes: int(mt.BufferBefore / time.Minute), BufferAfterMinutes: int(mt.BufferAfter / time.Minute),
+		SlotStepMinutes: int(mt.SlotStep / time.Minute), MinimumNoticeMinutes: int(mt.MinNotice / time.Minute),
+		BookingHorizonDays: int(mt.Horizon / (24 * time.Hour)), CancellationCutoffMinutes: int(mt.CancellationCutoff / time.Minute),
+		CitizenBookable: mt.CitizenBookable, MaxActivePerCitizen: mt.MaxActivePerCitizen,
 	}
 }
 
@@ -98,10 +117,14 @@ func (j meetingTypeJSON) domain() booking.MeetingType {
 	}
 	return booking.MeetingType{
 		ID: j.ID, AgencyID: j.AgencyID,
-		Name:        booking.Text{SV: j.Name.SV, EN: j.Name.EN},
-		Description: booking.Text{SV: j.Description.SV, EN: j.Description.EN},
-		Duration:    time.Duration(j.DurationMinutes) * time.Minute,
-		Modes:       modes,
+		Name:         booking.Text{SV: j.Name.SV, EN: j.Name.EN},
+		Description:  booking.Text{SV: j.Description.SV, EN: j.Description.EN},
+		Duration:     time.Duration(j.DurationMinutes) * time.Minute,
+		Modes:        modes,
+		BufferBefore: time.Duration(j.BufferBeforeMinutes) * time.Minute, BufferAfter: time.Duration(j.BufferAfterMinutes) * time.Minute,
+		SlotStep: time.Duration(j.SlotStepMinutes) * time.Minute, MinNotice: time.Duration(j.MinimumNoticeMinutes) * time.Minute,
+		Horizon: time.Duration(j.BookingHorizonDays) * 24 * time.Hour, CancellationCutoff: time.Duration(j.CancellationCutoffMinutes) * time.Minute,
+		CitizenBookable: j.CitizenBookable, MaxActivePerCitizen: j.MaxActivePerCitizen,
 	}
 }
 
