@@ -35,6 +35,7 @@ type AccountStore interface {
 type Stores struct {
 	Directory DirectoryStore
 	Accounts  AccountStore
+	Schedules ScheduleStore
 }
 
 // Secrets are the demo's password and client secret. Keep them from the
@@ -110,6 +111,11 @@ func Load(ctx context.Context, s Stores, secrets Secrets) (Credentials, error) {
 	for _, mt := range MeetingTypes() {
 		if err := s.Directory.SaveMeetingType(ctx, mt); err != nil {
 			return Credentials{}, fmt.Errorf("demo meeting type %s: %w", mt.Name.SV, err)
+		}
+	}
+	if s.Schedules != nil {
+		if err := loadSchedules(ctx, s.Schedules, time.Now()); err != nil {
+			return Credentials{}, err
 		}
 	}
 	var creds Credentials

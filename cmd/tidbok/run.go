@@ -177,7 +177,7 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	if secrets.ClientSecret == "" {
 		secrets.ClientSecret = auth.NewClientSecret()
 	}
-	creds, err := demo.Load(ctx, demo.Stores{Directory: bookingstore.New(d), Accounts: authstore.New(d)}, secrets)
+	creds, err := demo.Load(ctx, demo.Stores{Directory: bookingstore.New(d), Accounts: authstore.New(d), Schedules: bookingstore.New(d)}, secrets)
 	if err != nil {
 		return err
 	}
