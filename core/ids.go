@@ -1,6 +1,8 @@
 package core
 
 import (
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,3 +42,19 @@ type SystemClock struct{}
 
 // Now returns the current time in UTC.
 func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// NormalizePhone turns a Swedish or international phone number into E.164:
+// "070-123 45 67" becomes "+46701234567". It reports false for anything that
+// is not a phone number.
+func NormalizePhone(s string) (string, bool) {
+	r := strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(strings.TrimSpace(s))
+	switch {
+	case strings.HasPrefix(r, "00"):
+		r = "+" + r[2:]
+	case strings.HasPrefix(r, "0"):
+		r = "+46" + r[1:]
+	}
+	return r, phonePattern.MatchString(r)
+}
+
+var phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)

@@ -111,6 +111,7 @@ func newServer(ctx context.Context, cfg config, logger log.Logger, d *db.DB) (ht
 	// Tokens are verified from the JWKS in every mode: in process it comes
 	// from the auth service directly, otherwise over HTTP from TIDBOK_AUTH_URL.
 	var keySource tokens.KeySource
+	var authSvc auth.Service
 	if cfg.runs("auth") {
 		keyring, err := loadKeyring(cfg)
 		if err != nil {
@@ -130,6 +131,7 @@ func newServer(ctx context.Context, cfg config, logger log.Logger, d *db.DB) (ht
 		}
 		codes := notify.CodeSender{Mailer: mailer, SMS: smsSender, From: notify.Address{Name: from.Name, Email: from.Address}}
 		svc := auth.NewService(auth.DefaultConfig(cfg.BaseURL), authstore.New(d), keyring, codes, core.SystemClock{})
+		authSvc = svc
 		providers, err := loadOIDCProviders(ctx, cfg, keyring)
 		if err != nil {
 			return nil, err
@@ -164,10 +166,14 @@ func newServer(ctx context.Context, cfg config, logger log.Logger, d *db.DB) (ht
 	}
 
 	if cfg.runs("booking") {
-		var svc booking.Service = booking.NewService(bookingstore.New(d), core.SystemClock{})
+		opts := []booking.Option{booking.WithVideoBaseURL(cfg.VideoBaseURL)}
+		if authSvc != nil {
+			opts = append(opts, booking.WithCitizens(bookingCitizens{authSvc}), booking.WithAuditLog(auditLog{authSvc}))
+		}
+		var svc booking.Service = booking.NewService(bookingstore.New(d), core.SystemClock{}, opts...)
 		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
-		bookingtransport.RegisterRoutes(mux, svc, httpkit.NewRateLimiter(600, 100))
+		bookingtransport.RegisterRoutes(mux, svc, httpkit.NewRateLimiter(600, 100), nil)
 	}
 	// intake and notify register their routes here as they are built; a
 	// service that needs one running elsewhere gets its transport client

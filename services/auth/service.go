@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/tokens"
@@ -53,6 +55,8 @@ type Service interface {
 
 	JWKS(ctx context.Context) (tokens.JWKS, error)
 	RotateSigningKey(ctx context.Context) (string, error)
+
+	CitizenRegister
 }
 
 // CodeSender delivers a one-time sign-in code. cmd/tidbok wires it to the
@@ -209,10 +213,22 @@ func (s *service) ListAudit(ctx context.Context, q AuditQuery) (AuditPage, error
 	case limit < 1 || limit > 500:
 		return AuditPage{}, core.Invalid("limit", "must be between 1 and 500")
 	}
+	var v core.Validator
+	for _, f := range []struct{ name, value string }{
+		{"action", q.Action}, {"actor_id", q.ActorID}, {"target_kind", q.TargetKind}, {"target_id", q.TargetID},
+	} {
+		v.Check(len(f.value) <= 200 && plainText(f.value), f.name, "must be at most 200 characters, no control characters")
+	}
+	if err := v.Err(); err != nil {
+		return AuditPage{}, err
+	}
 	var after AuditCursor
 	if q.Cursor != "" {
 		if err := decodeCursor(q.Cursor, &after); err != nil {
 			return AuditPage{}, err
+		}
+		if !core.ValidID(after.ID) {
+			return AuditPage{}, core.Invalid("cursor", "is not a cursor this server handed out")
 		}
 	}
 	entries, err := s.repo.ListAudit(ctx, q, after, limit+1)
@@ -518,7 +534,14 @@ func (s *service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 		s.audit(ctx, AuditEntry{Action: "auth.login_throttled", TargetKind: "staff", TargetID: "", Outcome: "denied"})
 		return Tokens{}, err
 	}
-	st, sealedTOTP, err := s.repo.StaffByEmail(ctx, normalizeEmail(req.Email))
+	// No account has an address that is not one, and a stray NUL byte would
+	// make PostgreSQL fail the query: such an address is simply unknown.
+	var st Staff
+	var sealedTOTP []byte
+	err := core.ErrNotFound
+	if email := normalizeEmail(req.Email); validEmail(email) {
+		st, sealedTOTP, err = s.repo.StaffByEmail(ctx, email)
+	}
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return Tokens{}, err
 	}
@@ -582,7 +605,15 @@ func (s *service) ClientCredentials(ctx context.Context, clientID, secret string
 	if err := s.checkThrottle(ctx, accountKey, addressKey); err != nil {
 		return Tokens{}, err
 	}
-	c, err := s.repo.Client(ctx, clientID)
+	// Only a well-formed client_id is looked up or written to the audit log:
+	// anything else is unknown, and may be a secret pasted in the wrong field.
+	var c Client
+	err := core.ErrNotFound
+	target := ""
+	if validClientID(clientID) {
+		c, err = s.repo.Client(ctx, clientID)
+		target = clientID
+	}
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return Tokens{}, err
 	}
@@ -592,7 +623,7 @@ func (s *service) ClientCredentials(ctx context.Context, clientID, secret string
 	}
 	if err != nil || subtle.ConstantTimeCompare([]byte(hashToken(secret)), []byte(want)) != 1 || c.RevokedAt != nil {
 		s.recordFailure(ctx, accountKey, addressKey)
-		s.audit(ctx, AuditEntry{Action: "auth.client_failed", TargetKind: "client", TargetID: clientID, Outcome: "failure", AgencyID: c.AgencyID})
+		s.audit(ctx, AuditEntry{Action: "auth.client_failed", TargetKind: "client", TargetID: target, Outcome: "failure", AgencyID: c.AgencyID})
 		return Tokens{}, refused
 	}
 	granted := c.Scopes
@@ -616,10 +647,13 @@ func (s *service) ClientCredentials(ctx context.Context, clientID, secret string
 }
 
 func (s *service) CreateClient(ctx context.Context, n NewClient) (Client, string, error) {
+	if _, err := core.Caller(ctx); err != nil {
+		return Client{}, "", err
+	}
 	var v core.Validator
 	v.Check(core.ValidID(n.AgencyID), "agency_id", "must be a UUID")
 	name := strings.TrimSpace(n.Name)
-	v.Check(name != "" && len(name) <= 200, "name", "is required, at most 200 characters")
+	v.Check(name != "" && len(name) <= 200 && plainText(name), "name", "is required, at most 200 characters, no control characters")
 	v.Check(len(n.Scopes) > 0, "scopes", "must name at least one scope")
 	for _, sc := range n.Scopes {
 		v.Check(slices.Contains(core.AllScopes, sc), "scopes", fmt.Sprintf("%q is not a scope; known: %s", sc, strings.Join(core.AllScopes, " ")))
@@ -646,6 +680,9 @@ func (s *service) CreateClient(ctx context.Context, n NewClient) (Client, string
 }
 
 func (s *service) ListClients(ctx context.Context, agencyID string) ([]Client, error) {
+	if _, err := core.Caller(ctx); err != nil {
+		return nil, err
+	}
 	if !core.ValidID(agencyID) {
 		return nil, core.Invalid("agency_id", "must be a UUID")
 	}
@@ -656,6 +693,12 @@ func (s *service) ListClients(ctx context.Context, agencyID string) ([]Client, e
 }
 
 func (s *service) RevokeClient(ctx context.Context, id string) error {
+	if _, err := core.Caller(ctx); err != nil {
+		return err
+	}
+	if !validClientID(id) {
+		return core.Invalid("id", "must be a client_id")
+	}
 	c, err := s.repo.Client(ctx, id)
 	if err != nil {
 		return err
@@ -683,6 +726,27 @@ func validEmail(s string) bool {
 }
 
 var phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
+
+// validClientID reports whether id has the form of the client ids this
+// service hands out ("tbk_" and letters or digits).
+func validClientID(id string) bool {
+	rest, ok := strings.CutPrefix(id, "tbk_")
+	if !ok || rest == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range rest {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// plainText reports whether s is valid UTF-8 without control characters:
+// names end up in mail headers, and PostgreSQL refuses NUL in text.
+func plainText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
 
 // normalizePhone turns a Swedish or international number into E.164:
 // "070-123 45 67" becomes "+46701234567".

@@ -39,3 +39,16 @@ func DecodeCursor(s string) (Cursor, error) {
 	}
 	return c, nil
 }
+
+func encodeOpaque(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeOpaque(s string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}

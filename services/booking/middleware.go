@@ -305,3 +305,103 @@ func (s *loggingService) AvailableDays(ctx context.Context, req AvailabilityRequ
 	defer func(begin time.Time) { s.log("AvailableDays", begin, err) }(time.Now())
 	return s.next.AvailableDays(ctx, req)
 }
+
+func (s *loggingService) PlaceHold(ctx context.Context, req HoldRequest) (r0 Hold, err error) {
+	defer func(begin time.Time) { s.log("PlaceHold", begin, err) }(time.Now())
+	return s.next.PlaceHold(ctx, req)
+}
+
+func (s *loggingService) Book(ctx context.Context, req BookRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.log("Book", begin, err) }(time.Now())
+	return s.next.Book(ctx, req)
+}
+
+func (s *loggingService) GetAppointment(ctx context.Context, id string) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.log("GetAppointment", begin, err) }(time.Now())
+	return s.next.GetAppointment(ctx, id)
+}
+
+func (s *loggingService) ListAppointments(ctx context.Context, f AppointmentFilter) (r0 AppointmentPage, err error) {
+	defer func(begin time.Time) { s.log("ListAppointments", begin, err) }(time.Now())
+	return s.next.ListAppointments(ctx, f)
+}
+
+func (s *loggingService) Reschedule(ctx context.Context, req RescheduleRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.log("Reschedule", begin, err) }(time.Now())
+	return s.next.Reschedule(ctx, req)
+}
+
+func (s *loggingService) Cancel(ctx context.Context, req CancelRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.log("Cancel", begin, err) }(time.Now())
+	return s.next.Cancel(ctx, req)
+}
+
+func (s *loggingService) MarkArrived(ctx context.Context, req StatusRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.log("MarkArrived", begin, err) }(time.Now())
+	return s.next.MarkArrived(ctx, req)
+}
+
+func (s *loggingService) MarkFulfilled(ctx context.Context, req StatusRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.log("MarkFulfilled", begin, err) }(time.Now())
+	return s.next.MarkFulfilled(ctx, req)
+}
+
+func (s *loggingService) MarkNoShow(ctx context.Context, req StatusRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.log("MarkNoShow", begin, err) }(time.Now())
+	return s.next.MarkNoShow(ctx, req)
+}
+
+func (s *loggingService) Events(ctx context.Context, afterSeq int64, limit int) (r0 []Event, err error) {
+	defer func(begin time.Time) { s.log("Events", begin, err) }(time.Now())
+	return s.next.Events(ctx, afterSeq, limit)
+}
+
+func (s *instrumentingService) PlaceHold(ctx context.Context, req HoldRequest) (r0 Hold, err error) {
+	defer func(begin time.Time) { s.observe("PlaceHold", begin, err) }(time.Now())
+	return s.next.PlaceHold(ctx, req)
+}
+
+func (s *instrumentingService) Book(ctx context.Context, req BookRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.observe("Book", begin, err) }(time.Now())
+	return s.next.Book(ctx, req)
+}
+
+func (s *instrumentingService) GetAppointment(ctx context.Context, id string) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.observe("GetAppointment", begin, err) }(time.Now())
+	return s.next.GetAppointment(ctx, id)
+}
+
+func (s *instrumentingService) ListAppointments(ctx context.Context, f AppointmentFilter) (r0 AppointmentPage, err error) {
+	defer func(begin time.Time) { s.observe("ListAppointments", begin, err) }(time.Now())
+	return s.next.ListAppointments(ctx, f)
+}
+
+func (s *instrumentingService) Reschedule(ctx context.Context, req RescheduleRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.observe("Reschedule", begin, err) }(time.Now())
+	return s.next.Reschedule(ctx, req)
+}
+
+func (s *instrumentingService) Cancel(ctx context.Context, req CancelRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.observe("Cancel", begin, err) }(time.Now())
+	return s.next.Cancel(ctx, req)
+}
+
+func (s *instrumentingService) MarkArrived(ctx context.Context, req StatusRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.observe("MarkArrived", begin, err) }(time.Now())
+	return s.next.MarkArrived(ctx, req)
+}
+
+func (s *instrumentingService) MarkFulfilled(ctx context.Context, req StatusRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.observe("MarkFulfilled", begin, err) }(time.Now())
+	return s.next.MarkFulfilled(ctx, req)
+}
+
+func (s *instrumentingService) MarkNoShow(ctx context.Context, req StatusRequest) (r0 Appointment, err error) {
+	defer func(begin time.Time) { s.observe("MarkNoShow", begin, err) }(time.Now())
+	return s.next.MarkNoShow(ctx, req)
+}
+
+func (s *instrumentingService) Events(ctx context.Context, afterSeq int64, limit int) (r0 []Event, err error) {
+	defer func(begin time.Time) { s.observe("Events", begin, err) }(time.Now())
+	return s.next.Events(ctx, afterSeq, limit)
+}

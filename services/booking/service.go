@@ -19,6 +19,22 @@ type Service interface {
 	Admin
 	Availability(ctx context.Context, req AvailabilityRequest) (AvailabilityResult, error)
 	AvailableDays(ctx context.Context, req AvailabilityRequest) (DaysResult, error)
+	Appointments
+}
+
+// Appointments is booking, holding, moving and following up meetings.
+type Appointments interface {
+	PlaceHold(ctx context.Context, req HoldRequest) (Hold, error)
+	Book(ctx context.Context, req BookRequest) (Appointment, error)
+	GetAppointment(ctx context.Context, id string) (Appointment, error)
+	ListAppointments(ctx context.Context, f AppointmentFilter) (AppointmentPage, error)
+	Reschedule(ctx context.Context, req RescheduleRequest) (Appointment, error)
+	Cancel(ctx context.Context, req CancelRequest) (Appointment, error)
+	MarkArrived(ctx context.Context, req StatusRequest) (Appointment, error)
+	MarkFulfilled(ctx context.Context, req StatusRequest) (Appointment, error)
+	MarkNoShow(ctx context.Context, req StatusRequest) (Appointment, error)
+	// Events returns booking's outbox after seq, for consumers.
+	Events(ctx context.Context, afterSeq int64, limit int) ([]Event, error)
 }
 
 // Directory is the public, read-only part: who offers what, and where.
@@ -76,6 +92,26 @@ type Repository interface {
 	Closures(ctx context.Context, agencyID string) ([]Closure, error)
 	SaveClosure(ctx context.Context, c Closure, at time.Time) error
 	DeleteClosure(ctx context.Context, agencyID, id string) error
+	// AppointmentCounts counts each staff member's active appointments in [from, to).
+	AppointmentCounts(ctx context.Context, staffIDs []string, from, to time.Time) (map[string]int, error)
+	// ActiveAppointments counts the citizen's booked future appointments of a meeting type.
+	ActiveAppointments(ctx context.Context, citizenID, meetingTypeID string, now time.Time) (int, error)
+	// BookAppointment stores the appointment, its block and its event in one
+	// transaction. With holdID the hold's block becomes the appointment's;
+	// without, a block overlapping another of the staff member's is
+	// ErrConflict, whatever the concurrency.
+	BookAppointment(ctx context.Context, a Appointment, b Block, holdID string, ev Event) error
+	// CreateHold stores a hold and its block; overlap is ErrConflict. Expired
+	// holds of the staff member are removed first.
+	CreateHold(ctx context.Context, h Hold, b Block, now time.Time) error
+	Hold(ctx context.Context, id string) (Hold, error)
+	Appointment(ctx context.Context, id string) (Appointment, error)
+	// UpdateAppointment stores a changed appointment if it is still at
+	// expectVersion (else ErrPrecondition), releasing its block when release
+	// is set and taking next when given, with the event, atomically.
+	UpdateAppointment(ctx context.Context, a Appointment, expectVersion int, release bool, next *Block, ev Event) error
+	ListAppointments(ctx context.Context, f AppointmentFilter, after AppointmentCursor, limit int) ([]Appointment, error)
+	Events(ctx context.Context, afterSeq int64, limit int) ([]Event, error)
 	// AvailabilityData loads the staff serving the meeting type, with their
 	// absences and busy time around [from, to) (holds that expired by now
 	// excluded), and the agency's closures.
@@ -101,16 +137,32 @@ type AgencyPage struct {
 }
 
 type service struct {
-	repo  Repository
-	clock core.Clock
+	repo         Repository
+	clock        core.Clock
+	citizens     Citizens
+	audit        AuditLog
+	videoBaseURL string
+	holdTTL      time.Duration
+	zones        zones
 }
 
 // NewService returns the booking service on top of repo.
-func NewService(repo Repository, clock core.Clock) Service {
+func NewService(repo Repository, clock core.Clock, opts ...Option) Service {
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
-	return &service{repo: repo, clock: clock}
+	s := &service{repo: repo, clock: clock, videoBaseURL: "https://meet.jit.si", holdTTL: DefaultHoldTTL}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+func (s *service) Events(ctx context.Context, afterSeq int64, limit int) ([]Event, error) {
+	if limit < 1 || limit > 1000 {
+		limit = 1000
+	}
+	return s.repo.Events(ctx, afterSeq, limit)
 }
 
 func (s *service) ListAgencies(ctx context.Context, page PageRequest) (AgencyPage, error) {

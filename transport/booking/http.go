@@ -13,8 +13,9 @@ import (
 // RegisterRoutes lists every route of the booking service: the public
 // directory here, administration and availability in registerAdmin.
 // limiter, when not nil, limits the public availability routes per client.
-func RegisterRoutes(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateLimiter) {
+func RegisterRoutes(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateLimiter, idempotent Wrap) {
 	registerAdmin(mux, s, limiter)
+	registerAppointments(mux, s, idempotent)
 	e := MakeServerEndpoints(s)
 	opts := httpkit.ServerOptions()
 	mux.Handle("GET /v1/agencies", kithttp.NewServer(e.ListAgencies, decodeListAgencies, encodeListAgencies, opts...))

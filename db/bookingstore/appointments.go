@@ -1,0 +1,375 @@
+package bookingstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/services/booking"
+)
+
+// instant is how booking_blocks keeps a time: timestamptz on PostgreSQL,
+// Unix milliseconds on SQLite (see migration 00003).
+func (s *Store) instant(t time.Time) any {
+	if s.db.Dialect == db.Postgres {
+		return t.UTC()
+	}
+	return t.UnixMilli()
+}
+
+func (s *Store) instantPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return s.instant(*t)
+}
+
+// takeBlock inserts b. On PostgreSQL the exclusion constraint refuses an
+// overlap (23P01, mapped to ErrConflict) however many transactions race; on
+// SQLite the transaction already holds the write lock (BEGIN IMMEDIATE), so
+// checking first and then inserting cannot interleave with another writer.
+func (s *Store) takeBlock(ctx context.Context, tx *sqlx.Tx, b booking.Block, now time.Time) error {
+	// Expired holds no longer keep time; clear the staff member's first.
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM booking_blocks
+		WHERE staff_id = ? AND kind = 'hold' AND expires_at <= ?`), b.StaffID, s.instant(now)); err != nil {
+		return db.MapError(err)
+	}
+	if s.db.Dialect == db.SQLite {
+		var n int
+		if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM booking_blocks
+			WHERE staff_id = ? AND blocked_from < ? AND blocked_to > ?`, b.StaffID, b.To.UnixMilli(), b.From.UnixMilli()); err != nil {
+			return db.MapError(err)
+		}
+		if n > 0 {
+			return fmt.Errorf("staff member already taken then: %w", core.ErrConflict)
+		}
+	}
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO booking_blocks
+		(id, staff_id, kind, starts_at, ends_at, blocked_from, blocked_to, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		b.ID, b.StaffID, b.Kind, s.instant(b.Start), s.instant(b.End), s.instant(b.From), s.instant(b.To), s.instantPtr(b.ExpiresAt))
+	return db.MapError(err)
+}
+
+func (s *Store) insertEvent(ctx context.Context, tx *sqlx.Tx, ev booking.Event) error {
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO booking_events (id, type, aggregate_id, agency_id, payload, occurred_at)
+		VALUES (?, ?, ?, ?, ?, ?)`), ev.ID, ev.Type, ev.AggregateID, ev.AgencyID, string(ev.Payload), ev.OccurredAt.UTC())
+	return db.MapError(err)
+}
+
+// ---- counts ----
+
+func (s *Store) AppointmentCounts(ctx context.Context, staffIDs []string, from, to time.Time) (map[string]int, error) {
+	out := map[string]int{}
+	if len(staffIDs) == 0 {
+		return out, nil
+	}
+	q, args, err := sqlx.In(`SELECT staff_id, count(*) AS n FROM booking_appointments
+		WHERE staff_id IN (?) AND status IN ('booked', 'arrived', 'fulfilled') AND starts_at >= ? AND starts_at < ?
+		GROUP BY staff_id`, staffIDs, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		StaffID string `db:"staff_id"`
+		N       int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, db.MapError(err)
+	}
+	for _, r := range rows {
+		out[r.StaffID] = r.N
+	}
+	return out, nil
+}
+
+func (s *Store) ActiveAppointments(ctx context.Context, citizenID, meetingTypeID string, now time.Time) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT count(*) FROM booking_appointments
+		WHERE citizen_id = ? AND meeting_type_id = ? AND status IN ('booked', 'arrived') AND ends_at > ?`),
+		citizenID, meetingTypeID, now.UTC())
+	return n, db.MapError(err)
+}
+
+// ---- appointments ----
+
+type appointmentRow struct {
+	ID                  string         `db:"id"`
+	AgencyID            string         `db:"agency_id"`
+	MeetingTypeID       string         `db:"meeting_type_id"`
+	StaffID             string         `db:"staff_id"`
+	CitizenID           string         `db:"citizen_id"`
+	CaseID              sql.NullString `db:"case_id"`
+	Mode                string         `db:"mode"`
+	OfficeID            sql.NullString `db:"office_id"`
+	Room                string         `db:"room"`
+	PhoneNumber         string         `db:"phone_number"`
+	PhoneDirection      string         `db:"phone_direction"`
+	VideoURL            string         `db:"video_url"`
+	Status              string         `db:"status"`
+	StartsAt            time.Time      `db:"starts_at"`
+	EndsAt              time.Time      `db:"ends_at"`
+	BufferBefore        int            `db:"buffer_before_minutes"`
+	BufferAfter         int            `db:"buffer_after_minutes"`
+	BlockID             sql.NullString `db:"block_id"`
+	Notes               string         `db:"notes"`
+	InterpreterLanguage string         `db:"interpreter_language"`
+	Accessibility       string         `db:"accessibility"`
+	AccessibilityOther  string         `db:"accessibility_other"`
+	CancelReason        string         `db:"cancel_reason"`
+	BookedBy            string         `db:"booked_by"`
+	Sequence            int            `db:"sequence"`
+	Version             int            `db:"version"`
+	CreatedAt           time.Time      `db:"created_at"`
+	UpdatedAt           time.Time      `db:"updated_at"`
+}
+
+const appointmentColumns = `id, agency_id, meeting_type_id, staff_id, citizen_id, case_id, mode, office_id, room,
+	phone_number, phone_direction, video_url, status, starts_at, ends_at, buffer_before_minutes, buffer_after_minutes,
+	block_id, notes, interpreter_language, accessibility, accessibility_other, cancel_reason, booked_by, sequence,
+	version, created_at, updated_at`
+
+func (r appointmentRow) domain() booking.Appointment {
+	a := booking.Appointment{ID: r.ID, AgencyID: r.AgencyID, MeetingTypeID: r.MeetingTypeID, StaffID: r.StaffID,
+		CitizenID: r.CitizenID, CaseID: r.CaseID.String, Mode: booking.Mode(r.Mode), OfficeID: r.OfficeID.String, Room: r.Room,
+		PhoneNumber: r.PhoneNumber, PhoneDirection: booking.PhoneDirection(r.PhoneDirection), VideoURL: r.VideoURL,
+		Status: booking.Status(r.Status), Start: r.StartsAt.UTC(), End: r.EndsAt.UTC(),
+		BufferBefore: minutes(r.BufferBefore), BufferAfter: minutes(r.BufferAfter), Notes: r.Notes,
+		InterpreterLanguage: r.InterpreterLanguage, AccessibilityOther: r.AccessibilityOther, CancelReason: r.CancelReason,
+		BookedBy: r.BookedBy, Sequence: r.Sequence, Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	for _, x := range strings.Fields(r.Accessibility) {
+		a.Accessibility = append(a.Accessibility, booking.Accessibility(x))
+	}
+	return a
+}
+
+func appointmentToRow(a booking.Appointment, blockID string) appointmentRow {
+	acc := make([]string, len(a.Accessibility))
+	for i, x := range a.Accessibility {
+		acc[i] = string(x)
+	}
+	return appointmentRow{ID: a.ID, AgencyID: a.AgencyID, MeetingTypeID: a.MeetingTypeID, StaffID: a.StaffID,
+		CitizenID: a.CitizenID, CaseID: sql.NullString{String: a.CaseID, Valid: a.CaseID != ""}, Mode: string(a.Mode),
+		OfficeID: sql.NullString{String: a.OfficeID, Valid: a.OfficeID != ""}, Room: a.Room, PhoneNumber: a.PhoneNumber,
+		PhoneDirection: string(a.PhoneDirection), VideoURL: a.VideoURL, Status: string(a.Status),
+		StartsAt: a.Start.UTC(), EndsAt: a.End.UTC(), BufferBefore: int(a.BufferBefore / time.Minute),
+		BufferAfter: int(a.BufferAfter / time.Minute), BlockID: sql.NullString{String: blockID, Valid: blockID != ""},
+		Notes: a.Notes, InterpreterLanguage: a.InterpreterLanguage, Accessibility: strings.Join(acc, " "),
+		AccessibilityOther: a.AccessibilityOther, CancelReason: a.CancelReason, BookedBy: a.BookedBy,
+		Sequence: a.Sequence, Version: a.Version, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
+}
+
+func (s *Store) BookAppointment(ctx context.Context, a booking.Appointment, b booking.Block, holdID string, ev booking.Event) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		blockID := b.ID
+		if holdID != "" {
+			// The hold's block becomes the appointment's: it never leaves
+			// the table, so nobody can take the time in between.
+			res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE booking_blocks SET kind = 'appointment', expires_at = NULL
+				WHERE id = ? AND kind = 'hold' AND expires_at > ?`), holdID, s.instant(ev.OccurredAt))
+			if err := oneRow(res, err, "hold_id"); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM booking_holds WHERE id = ?`), holdID); err != nil {
+				return db.MapError(err)
+			}
+			blockID = holdID
+		} else if err := s.takeBlock(ctx, tx, b, ev.OccurredAt); err != nil {
+			return err
+		}
+		if _, err := tx.NamedExecContext(ctx, `INSERT INTO booking_appointments (`+appointmentColumns+`)
+			VALUES (:id, :agency_id, :meeting_type_id, :staff_id, :citizen_id, :case_id, :mode, :office_id, :room,
+			        :phone_number, :phone_direction, :video_url, :status, :starts_at, :ends_at, :buffer_before_minutes,
+			        :buffer_after_minutes, :block_id, :notes, :interpreter_language, :accessibility, :accessibility_other,
+			        :cancel_reason, :booked_by, :sequence, :version, :created_at, :updated_at)`, appointmentToRow(a, blockID)); err != nil {
+			return db.MapError(err)
+		}
+		return s.insertEvent(ctx, tx, ev)
+	})
+}
+
+func (s *Store) CreateHold(ctx context.Context, h booking.Hold, b booking.Block, now time.Time) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.takeBlock(ctx, tx, b, now); err != nil {
+			return err
+		}
+		var office sql.NullString
+		if h.OfficeID != "" {
+			office = sql.NullString{String: h.OfficeID, Valid: true}
+		}
+		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO booking_holds (id, agency_id, meeting_type_id, mode, office_id, holder, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), h.ID, h.AgencyID, h.MeetingTypeID, string(h.Mode), office, h.Holder, h.CreatedAt.UTC())
+		return db.MapError(err)
+	})
+}
+
+func (s *Store) Hold(ctx context.Context, id string) (booking.Hold, error) {
+	var (
+		h                         booking.Hold
+		office                    sql.NullString
+		mode                      string
+		startsAt, endsAt, expires any
+	)
+	var createdAt time.Time
+	row := s.db.QueryRowContext(ctx, s.db.Rebind(`SELECT h.id, h.agency_id, h.meeting_type_id, h.mode, h.office_id, h.holder,
+		h.created_at, b.staff_id, b.starts_at, b.ends_at, b.expires_at
+		FROM booking_holds h JOIN booking_blocks b ON b.id = h.id WHERE h.id = ?`), id)
+	if err := row.Scan(&h.ID, &h.AgencyID, &h.MeetingTypeID, &mode, &office, &h.Holder, &createdAt, &h.StaffID, &startsAt, &endsAt, &expires); err != nil {
+		return booking.Hold{}, db.MapError(err)
+	}
+	h.Mode, h.OfficeID, h.CreatedAt = booking.Mode(mode), office.String, createdAt.UTC()
+	var err error
+	if h.Start, err = s.readInstant(startsAt); err != nil {
+		return booking.Hold{}, err
+	}
+	if h.End, err = s.readInstant(endsAt); err != nil {
+		return booking.Hold{}, err
+	}
+	if h.ExpiresAt, err = s.readInstant(expires); err != nil {
+		return booking.Hold{}, err
+	}
+	return h, nil
+}
+
+func (s *Store) readInstant(v any) (time.Time, error) {
+	switch t := v.(type) {
+	case time.Time:
+		return t.UTC(), nil
+	case int64:
+		return time.UnixMilli(t).UTC(), nil
+	case nil:
+		return time.Time{}, nil
+	}
+	return time.Time{}, fmt.Errorf("unexpected stored instant %T", v)
+}
+
+func (s *Store) Appointment(ctx context.Context, id string) (booking.Appointment, error) {
+	var r appointmentRow
+	if err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+appointmentColumns+` FROM booking_appointments WHERE id = ?`), id); err != nil {
+		return booking.Appointment{}, db.MapError(err)
+	}
+	return r.domain(), nil
+}
+
+func (s *Store) UpdateAppointment(ctx context.Context, a booking.Appointment, expectVersion int, release bool, next *booking.Block, ev booking.Event) error {
+	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		var oldBlock sql.NullString
+		lock := ""
+		if s.db.Dialect == db.Postgres {
+			lock = " FOR UPDATE" // concurrent updates queue here and then see the new version
+		}
+		err := tx.GetContext(ctx, &oldBlock, tx.Rebind(`SELECT block_id FROM booking_appointments WHERE id = ? AND version = ?`+lock), a.ID, expectVersion)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("the appointment changed meanwhile; read it again: %w", core.ErrPrecondition)
+		}
+		if err != nil {
+			return db.MapError(err)
+		}
+		blockID := oldBlock.String
+		if release || next != nil {
+			// Detach first: the appointment references its block.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE booking_appointments SET block_id = NULL WHERE id = ?`), a.ID); err != nil {
+				return db.MapError(err)
+			}
+			if oldBlock.Valid {
+				if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM booking_blocks WHERE id = ?`), oldBlock.String); err != nil {
+					return db.MapError(err)
+				}
+			}
+			blockID = ""
+		}
+		if next != nil {
+			if err := s.takeBlock(ctx, tx, *next, ev.OccurredAt); err != nil {
+				return err
+			}
+			blockID = next.ID
+		}
+		row := appointmentToRow(a, blockID)
+		res, err := tx.NamedExecContext(ctx, `UPDATE booking_appointments SET staff_id = :staff_id, office_id = :office_id,
+			room = :room, status = :status, starts_at = :starts_at, ends_at = :ends_at,
+			buffer_before_minutes = :buffer_before_minutes, buffer_after_minutes = :buffer_after_minutes,
+			block_id = :block_id, cancel_reason = :cancel_reason, sequence = :sequence, version = :version,
+			updated_at = :updated_at WHERE id = :id`, row)
+		if err := oneRow(res, err, "id"); err != nil {
+			return err
+		}
+		return s.insertEvent(ctx, tx, ev)
+	})
+}
+
+func (s *Store) ListAppointments(ctx context.Context, f booking.AppointmentFilter, after booking.AppointmentCursor, limit int) ([]booking.Appointment, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		where = append(where, cond)
+		args = append(args, arg)
+	}
+	if f.CitizenID != "" {
+		add("citizen_id = ?", f.CitizenID)
+	}
+	if f.AgencyID != "" {
+		add("agency_id = ?", f.AgencyID)
+	}
+	if f.StaffID != "" {
+		add("staff_id = ?", f.StaffID)
+	}
+	if f.OfficeID != "" {
+		add("office_id = ?", f.OfficeID)
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if !f.From.IsZero() {
+		add("starts_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		add("starts_at < ?", f.To.UTC())
+	}
+	if after.ID != "" {
+		where = append(where, "(starts_at, id) > (?, ?)")
+		args = append(args, after.Start.UTC(), after.ID)
+	}
+	q := `SELECT ` + appointmentColumns + ` FROM booking_appointments`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY starts_at, id LIMIT ?`
+	args = append(args, limit)
+	var rows []appointmentRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, db.MapError(err)
+	}
+	out := make([]booking.Appointment, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+func (s *Store) Events(ctx context.Context, afterSeq int64, limit int) ([]booking.Event, error) {
+	var rows []struct {
+		Seq         int64     `db:"seq"`
+		ID          string    `db:"id"`
+		Type        string    `db:"type"`
+		AggregateID string    `db:"aggregate_id"`
+		AgencyID    string    `db:"agency_id"`
+		Payload     string    `db:"payload"`
+		OccurredAt  time.Time `db:"occurred_at"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT seq, id, type, aggregate_id, agency_id, payload, occurred_at
+		FROM booking_events WHERE seq > ? ORDER BY seq LIMIT ?`), afterSeq, limit); err != nil {
+		return nil, db.MapError(err)
+	}
+	out := make([]booking.Event, len(rows))
+	for i, r := range rows {
+		out[i] = booking.Event{Seq: r.Seq, ID: r.ID, Type: r.Type, AggregateID: r.AggregateID, AgencyID: r.AgencyID,
+			Payload: []byte(r.Payload), OccurredAt: r.OccurredAt.UTC()}
+	}
+	return out, nil
+}
