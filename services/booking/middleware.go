@@ -405,3 +405,73 @@ func (s *instrumentingService) Events(ctx context.Context, afterSeq int64, limit
 	defer func(begin time.Time) { s.observe("Events", begin, err) }(time.Now())
 	return s.next.Events(ctx, afterSeq, limit)
 }
+
+func (s *loggingService) RequestCallback(ctx context.Context, req CallbackRequest) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.log("RequestCallback", begin, err) }(time.Now())
+	return s.next.RequestCallback(ctx, req)
+}
+
+func (s *loggingService) ListCallbacks(ctx context.Context, f CallbackFilter) (r0 []Callback, err error) {
+	defer func(begin time.Time) { s.log("ListCallbacks", begin, err) }(time.Now())
+	return s.next.ListCallbacks(ctx, f)
+}
+
+func (s *loggingService) ClaimNextCallback(ctx context.Context, agencyID string) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.log("ClaimNextCallback", begin, err) }(time.Now())
+	return s.next.ClaimNextCallback(ctx, agencyID)
+}
+
+func (s *loggingService) ClaimCallback(ctx context.Context, a CallbackAction) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.log("ClaimCallback", begin, err) }(time.Now())
+	return s.next.ClaimCallback(ctx, a)
+}
+
+func (s *loggingService) CompleteCallback(ctx context.Context, a CallbackAction) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.log("CompleteCallback", begin, err) }(time.Now())
+	return s.next.CompleteCallback(ctx, a)
+}
+
+func (s *loggingService) NoAnswerCallback(ctx context.Context, a CallbackAction) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.log("NoAnswerCallback", begin, err) }(time.Now())
+	return s.next.NoAnswerCallback(ctx, a)
+}
+
+func (s *loggingService) WithdrawCallback(ctx context.Context, a CallbackAction) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.log("WithdrawCallback", begin, err) }(time.Now())
+	return s.next.WithdrawCallback(ctx, a)
+}
+
+func (s *instrumentingService) RequestCallback(ctx context.Context, req CallbackRequest) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.observe("RequestCallback", begin, err) }(time.Now())
+	return s.next.RequestCallback(ctx, req)
+}
+
+func (s *instrumentingService) ListCallbacks(ctx context.Context, f CallbackFilter) (r0 []Callback, err error) {
+	defer func(begin time.Time) { s.observe("ListCallbacks", begin, err) }(time.Now())
+	return s.next.ListCallbacks(ctx, f)
+}
+
+func (s *instrumentingService) ClaimNextCallback(ctx context.Context, agencyID string) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.observe("ClaimNextCallback", begin, err) }(time.Now())
+	return s.next.ClaimNextCallback(ctx, agencyID)
+}
+
+func (s *instrumentingService) ClaimCallback(ctx context.Context, a CallbackAction) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.observe("ClaimCallback", begin, err) }(time.Now())
+	return s.next.ClaimCallback(ctx, a)
+}
+
+func (s *instrumentingService) CompleteCallback(ctx context.Context, a CallbackAction) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.observe("CompleteCallback", begin, err) }(time.Now())
+	return s.next.CompleteCallback(ctx, a)
+}
+
+func (s *instrumentingService) NoAnswerCallback(ctx context.Context, a CallbackAction) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.observe("NoAnswerCallback", begin, err) }(time.Now())
+	return s.next.NoAnswerCallback(ctx, a)
+}
+
+func (s *instrumentingService) WithdrawCallback(ctx context.Context, a CallbackAction) (r0 Callback, err error) {
+	defer func(begin time.Time) { s.observe("WithdrawCallback", begin, err) }(time.Now())
+	return s.next.WithdrawCallback(ctx, a)
+}

@@ -35,6 +35,18 @@ type Appointments interface {
 	MarkNoShow(ctx context.Context, req StatusRequest) (Appointment, error)
 	// Events returns booking's outbox after seq, for consumers.
 	Events(ctx context.Context, afterSeq int64, limit int) ([]Event, error)
+	Callbacks
+}
+
+// Callbacks is "call me back" instead of a phone queue.
+type Callbacks interface {
+	RequestCallback(ctx context.Context, req CallbackRequest) (Callback, error)
+	ListCallbacks(ctx context.Context, f CallbackFilter) ([]Callback, error)
+	ClaimNextCallback(ctx context.Context, agencyID string) (Callback, error)
+	ClaimCallback(ctx context.Context, a CallbackAction) (Callback, error)
+	CompleteCallback(ctx context.Context, a CallbackAction) (Callback, error)
+	NoAnswerCallback(ctx context.Context, a CallbackAction) (Callback, error)
+	WithdrawCallback(ctx context.Context, a CallbackAction) (Callback, error)
 }
 
 // Directory is the public, read-only part: who offers what, and where.
@@ -112,6 +124,16 @@ type Repository interface {
 	UpdateAppointment(ctx context.Context, a Appointment, expectVersion int, release bool, next *Block, ev Event) error
 	ListAppointments(ctx context.Context, f AppointmentFilter, after AppointmentCursor, limit int) ([]Appointment, error)
 	Events(ctx context.Context, afterSeq int64, limit int) ([]Event, error)
+	CreateCallback(ctx context.Context, c Callback, ev Event) error
+	Callback(ctx context.Context, id string) (Callback, error)
+	// CallbackPosition is the request's place in its agency's waiting queue, from 1.
+	CallbackPosition(ctx context.Context, c Callback) (int, error)
+	Callbacks(ctx context.Context, agencyID, citizenID string, status CallbackStatus, limit int) ([]Callback, error)
+	// ClaimNextCallback atomically gives the first waiting request whose window
+	// has opened to staffID: concurrent callers never get the same one.
+	ClaimNextCallback(ctx context.Context, agencyID, staffID string, now time.Time, event func(Callback) Event) (Callback, error)
+	// UpdateCallback stores c if it is still at expectVersion, with the event.
+	UpdateCallback(ctx context.Context, c Callback, expectVersion int, ev Event) error
 	// AvailabilityData loads the staff serving the meeting type, with their
 	// absences and busy time around [from, to) (holds that expired by now
 	// excluded), and the agency's closures.

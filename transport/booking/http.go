@@ -16,6 +16,7 @@ import (
 func RegisterRoutes(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateLimiter, idempotent Wrap) {
 	registerAdmin(mux, s, limiter)
 	registerAppointments(mux, s, idempotent)
+	registerCallbacks(mux, s, idempotent)
 	e := MakeServerEndpoints(s)
 	opts := httpkit.ServerOptions()
 	mux.Handle("GET /v1/agencies", kithttp.NewServer(e.ListAgencies, decodeListAgencies, encodeListAgencies, opts...))
