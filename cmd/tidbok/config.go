@@ -34,6 +34,8 @@ type config struct {
 	OIDCConfig      string // path to a JSON list of OpenID providers
 	TrustProxy      bool
 	MailFrom        string
+	PublicRateLimit float64
+	SignInRateLimit float64
 }
 
 // serviceNames are the services the binary can run, in start order.
@@ -77,6 +79,16 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	trust, _ := strconv.ParseBool(env("TIDBOK_TRUST_PROXY", "false"))
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", trust, "take the client address from X-Forwarded-For, set by a trusted reverse proxy (TIDBOK_TRUST_PROXY)")
 	fs.StringVar(&c.MailFrom, "mail-from", env("TIDBOK_MAIL_FROM", "Tidbok <no-reply@tidbok.invalid>"), "sender of outgoing mail (TIDBOK_MAIL_FROM)")
+	publicLimit, err := strconv.ParseFloat(env("TIDBOK_PUBLIC_RATE_LIMIT", "600"), 64)
+	if err != nil || publicLimit < 0 {
+		return c, nil, fmt.Errorf("TIDBOK_PUBLIC_RATE_LIMIT must be a number of requests per minute, 0 for none")
+	}
+	fs.Float64Var(&c.PublicRateLimit, "public-rate-limit", publicLimit, "requests per minute per client address on public availability routes; 0 for no limit (TIDBOK_PUBLIC_RATE_LIMIT)")
+	signInLimit, err := strconv.ParseFloat(env("TIDBOK_SIGNIN_RATE_LIMIT", "30"), 64)
+	if err != nil || signInLimit < 0 {
+		return c, nil, fmt.Errorf("TIDBOK_SIGNIN_RATE_LIMIT must be a number of requests per minute, 0 for none")
+	}
+	fs.Float64Var(&c.SignInRateLimit, "signin-rate-limit", signInLimit, "requests per minute per client address on sign-in routes; 0 for no limit (TIDBOK_SIGNIN_RATE_LIMIT)")
 	c.ServiceURLs = map[string]string{}
 	remote := map[string]*string{}
 	for _, s := range serviceNames {

@@ -1,0 +1,189 @@
+// Package app wires Tidbok's services into one HTTP handler: for each
+// service this process runs, repository, service, middleware, endpoints and
+// routes, and between services the adapters that let one use another without
+// importing it. cmd/tidbok calls NewServer; tests build the same server.
+package app
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	netmail "net/mail"
+	"slices"
+	"time"
+
+	kitprometheus "github.com/go-kit/kit/metrics/prometheus"
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/db/authstore"
+	"github.com/tidbok/tidbok/db/bookingstore"
+	"github.com/tidbok/tidbok/docs"
+	"github.com/tidbok/tidbok/services/auth"
+	"github.com/tidbok/tidbok/services/booking"
+	"github.com/tidbok/tidbok/services/notify"
+	"github.com/tidbok/tidbok/services/notify/mail"
+	"github.com/tidbok/tidbok/services/notify/sms"
+	"github.com/tidbok/tidbok/tokens"
+	authtransport "github.com/tidbok/tidbok/transport/auth"
+	"github.com/tidbok/tidbok/transport/auth/oidclogin"
+	bookingtransport "github.com/tidbok/tidbok/transport/booking"
+	"github.com/tidbok/tidbok/transport/httpkit"
+)
+
+// Config is what NewServer needs to know.
+type Config struct {
+	Services     []string          // which services run here
+	ServiceURLs  map[string]string // where the others run
+	BaseURL      string            // issuer of tokens, base of links
+	DataDir      string
+	SMTPURL      string
+	SMSURL       string
+	VideoBaseURL string
+	MailFrom     string
+	TrustProxy   bool
+	// PublicRateLimit is requests per minute per client address on the
+	// public availability routes; 0 turns the limit off.
+	PublicRateLimit float64
+	// SignInRateLimit is the same for the sign-in routes.
+	SignInRateLimit float64
+	Version         string
+	Keyring         *auth.Keyring
+	OIDC            map[string]*oidclogin.RelyingParty
+	Clock           core.Clock
+	// AuthConfig overrides the auth service's defaults (tests use cheaper
+	// password hashing); nil means auth.DefaultConfig(BaseURL).
+	AuthConfig *auth.Config
+}
+
+func (c Config) runs(service string) bool { return slices.Contains(c.Services, service) }
+
+// Server is the wired handler and the services behind it, for tests and
+// commands that need to reach a service directly.
+type Server struct {
+	Handler http.Handler
+	Auth    auth.Service
+	Booking booking.Service
+}
+
+// NewServer wires the onion for every service this process runs —
+// repository, service, middleware, endpoints, routes — on one mux, and wraps
+// it in authentication and the request middleware.
+func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*Server, error) {
+	httpkit.TrustProxy(cfg.TrustProxy)
+	if cfg.Clock == nil {
+		cfg.Clock = core.SystemClock{}
+	}
+	out := &Server{}
+	registry, httpMetrics := httpkit.NewRegistry()
+	calls := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "tidbok", Name: "service_calls_total",
+		Help: "Service method calls by service, method and outcome.",
+	}, []string{"service", "method", "outcome"})
+	callDuration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "tidbok", Name: "service_call_duration_seconds",
+		Help: "Service method latency by service, method and outcome.", Buckets: prometheus.DefBuckets,
+	}, []string{"service", "method", "outcome"})
+	registry.MustRegister(calls, callDuration)
+
+	mux := http.NewServeMux()
+	httpkit.Health(mux, d.Ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(docs.OpenAPI)
+	})
+
+	// Tokens are verified from the JWKS in every mode: in process it comes
+	// from the auth service directly, otherwise over HTTP from TIDBOK_AUTH_URL.
+	var keySource tokens.KeySource
+	var authSvc auth.Service
+	if cfg.runs("auth") {
+		if cfg.Keyring == nil {
+			return nil, fmt.Errorf("the auth service needs its keys")
+		}
+		mailer, err := mail.NewMailer(cfg.SMTPURL, cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		smsSender, err := sms.New(cfg.SMSURL, cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		from, err := netmail.ParseAddress(cfg.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("--mail-from %q: %w", cfg.MailFrom, err)
+		}
+		codes := notify.CodeSender{Mailer: mailer, SMS: smsSender, From: notify.Address{Name: from.Name, Email: from.Address}}
+		authCfg := auth.DefaultConfig(cfg.BaseURL)
+		if cfg.AuthConfig != nil {
+			authCfg = *cfg.AuthConfig
+		}
+		svc := auth.NewService(authCfg, authstore.New(d), cfg.Keyring, codes, cfg.Clock)
+		authSvc = svc
+		out.Auth = svc
+		authtransport.Routes{Service: svc, OIDC: cfg.OIDC, SignInLimiter: limiter(cfg.SignInRateLimit, 10)}.Register(mux)
+		keySource = tokens.KeySourceFunc(func(ctx context.Context, kid string) (ed25519.PublicKey, error) {
+			jwks, err := svc.JWKS(ctx)
+			if err != nil {
+				return nil, err
+			}
+			b, _ := json.Marshal(jwks)
+			set, err := tokens.ParseJWKS(b)
+			if err != nil {
+				return nil, err
+			}
+			return set.Key(ctx, kid)
+		})
+	} else {
+		authURL, ok := cfg.ServiceURLs["auth"]
+		if !ok {
+			return nil, fmt.Errorf("auth runs elsewhere: set TIDBOK_AUTH_URL so tokens can be verified")
+		}
+		client, err := tokens.NewJWKSClient(tokens.JWKSClientConfig{URL: authURL + tokens.JWKSPath})
+		if err != nil {
+			return nil, err
+		}
+		keySource = client
+	}
+	verifier, err := tokens.NewVerifier(tokens.VerifierConfig{Issuer: cfg.BaseURL, Audiences: []string{"tidbok"}, Keys: keySource})
+	if err != nil {
+		return nil, err
+	}
+
+	if cfg.runs("booking") {
+		opts := []booking.Option{booking.WithVideoBaseURL(cfg.VideoBaseURL)}
+		if authSvc != nil {
+			opts = append(opts, booking.WithCitizens(bookingCitizens{authSvc}), booking.WithAuditLog(auditLog{authSvc}))
+		}
+		var svc booking.Service = booking.NewService(bookingstore.New(d), cfg.Clock, opts...)
+		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
+		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
+		out.Booking = svc
+		bookingtransport.RegisterRoutes(mux, svc, limiter(cfg.PublicRateLimit, 100), nil)
+	}
+	// intake and notify register their routes here as they are built; a
+	// service that needs one running elsewhere gets its transport client
+	// from cfg.ServiceURLs.
+
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		_ = httpkit.WriteJSON(w, http.StatusOK, map[string]any{
+			"name": "Tidbok", "version": cfg.Version, "services": cfg.Services,
+			"api": "/v1", "openapi": "/openapi.yaml", "time": time.Now().UTC().Format(time.RFC3339),
+		})
+	})
+	out.Handler = httpkit.Middleware(logger, httpMetrics)(httpkit.Authenticate(verifier)(mux))
+	return out, nil
+}
+
+func limiter(perMinute float64, burst int) *httpkit.RateLimiter {
+	if perMinute <= 0 {
+		return nil
+	}
+	return httpkit.NewRateLimiter(perMinute, burst)
+}
