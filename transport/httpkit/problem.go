@@ -69,6 +69,8 @@ var (
 	errMethodNotAllowed = errors.New("method not allowed")
 	errBodyTooLarge     = errors.New("request body too large")
 	errMediaType        = errors.New("unsupported media type")
+	// A retry must repeat the request its Idempotency-Key was first used for.
+	errIdempotencyKeyReused = errors.New("this Idempotency-Key was already used for another request")
 )
 
 var transportKinds = []kind{
@@ -76,6 +78,7 @@ var transportKinds = []kind{
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "Metoden är inte tillåten"},
 	{errBodyTooLarge, http.StatusRequestEntityTooLarge, "body-too-large", "Request body too large", "För stor förfrågan"},
 	{errMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Formatet stöds inte"},
+	{errIdempotencyKeyReused, http.StatusUnprocessableEntity, "idempotency-key-reused", "Idempotency-Key already used", "Idempotency-Key redan använd"},
 }
 
 var internalKind = kind{nil, http.StatusInternalServerError, "internal", "Internal server error", "Internt fel"}
