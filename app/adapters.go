@@ -5,6 +5,7 @@ import (
 
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
+	"github.com/tidbok/tidbok/services/intake"
 )
 
 // The adapters below let one service use another in process while neither
@@ -32,4 +33,46 @@ type auditLog struct{ svc auth.Service }
 
 func (a auditLog) Record(ctx context.Context, action, targetKind, targetID, agencyID string) {
 	_ = a.svc.RecordAudit(ctx, auth.AuditEntry{Action: action, TargetKind: targetKind, TargetID: targetID, AgencyID: agencyID})
+}
+
+// intakeAgencies gives intake booking's directory.
+type intakeAgencies struct{ dir booking.Directory }
+
+func (a intakeAgencies) Agency(ctx context.Context, id string) (intake.AgencyInfo, error) {
+	ag, err := a.dir.GetAgency(ctx, id)
+	return intake.AgencyInfo{ID: ag.ID, Name: ag.Name, TimeZone: ag.TimeZone}, err
+}
+
+func (a intakeAgencies) MeetingTypeIDs(ctx context.Context, agencyID string) ([]string, error) {
+	types, err := a.dir.ListMeetingTypes(ctx, agencyID)
+	ids := make([]string, len(types))
+	for i, t := range types {
+		ids[i] = t.ID
+	}
+	return ids, err
+}
+
+// intakePeople gives intake the auth service's citizen and staff registers.
+type intakePeople struct{ reg auth.CitizenRegister }
+
+func citizenInfo(c auth.Citizen) intake.CitizenInfo {
+	info := intake.CitizenInfo{ID: c.ID, HasPIN: !c.PIN.IsZero()}
+	if info.HasPIN {
+		info.MaskedPIN = c.PIN.Masked()
+	}
+	return info
+}
+
+func (p intakePeople) ResolveCitizen(ctx context.Context, ref intake.CitizenRef) (intake.CitizenInfo, error) {
+	c, err := p.reg.ResolveCitizen(ctx, auth.CitizenRef(ref))
+	return citizenInfo(c), err
+}
+
+func (p intakePeople) Citizen(ctx context.Context, id string) (intake.CitizenInfo, error) {
+	c, err := p.reg.CitizenContact(ctx, id)
+	return citizenInfo(c), err
+}
+
+func (p intakePeople) StaffAgency(ctx context.Context, id string) (string, error) {
+	return p.reg.StaffAgency(ctx, id)
 }

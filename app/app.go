@@ -23,9 +23,12 @@ import (
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/db/bookingstore"
+	"github.com/tidbok/tidbok/db/intakestore"
+	"github.com/tidbok/tidbok/db/idemstore"
 	"github.com/tidbok/tidbok/docs"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
+	"github.com/tidbok/tidbok/services/intake"
 	"github.com/tidbok/tidbok/services/notify"
 	"github.com/tidbok/tidbok/services/notify/mail"
 	"github.com/tidbok/tidbok/services/notify/sms"
@@ -33,6 +36,7 @@ import (
 	authtransport "github.com/tidbok/tidbok/transport/auth"
 	"github.com/tidbok/tidbok/transport/auth/oidclogin"
 	bookingtransport "github.com/tidbok/tidbok/transport/booking"
+	intaketransport "github.com/tidbok/tidbok/transport/intake"
 	"github.com/tidbok/tidbok/transport/httpkit"
 )
 
@@ -61,6 +65,10 @@ type Config struct {
 	AuthConfig *auth.Config
 }
 
+// IdempotencyTTL is how long the answer to a request with an
+// Idempotency-Key is kept for its retries.
+const IdempotencyTTL = 24 * time.Hour
+
 func (c Config) runs(service string) bool { return slices.Contains(c.Services, service) }
 
 // Server is the wired handler and the services behind it, for tests and
@@ -69,6 +77,10 @@ type Server struct {
 	Handler http.Handler
 	Auth    auth.Service
 	Booking booking.Service
+	Intake  intake.Service
+	// Consumers move events between services; run each in a goroutine until
+	// the process stops (cmd/tidbok does).
+	Consumers []func(ctx context.Context)
 }
 
 // NewServer wires the onion for every service this process runs —
@@ -151,7 +163,9 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		}
 		keySource = client
 	}
-	verifier, err := tokens.NewVerifier(tokens.VerifierConfig{Issuer: cfg.BaseURL, Audiences: []string{"tidbok"}, Keys: keySource})
+	// The verifier keeps the server's clock, so tokens the auth service
+	// issues are judged by the same time they were issued by.
+	verifier, err := tokens.NewVerifier(tokens.VerifierConfig{Issuer: cfg.BaseURL, Audiences: []string{"tidbok"}, Keys: keySource, Clock: cfg.Clock})
 	if err != nil {
 		return nil, err
 	}
@@ -165,11 +179,26 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
 		out.Booking = svc
-		bookingtransport.RegisterRoutes(mux, svc, limiter(cfg.PublicRateLimit, 100), nil)
+		// A retried hold, booking or action with the same Idempotency-Key
+		// gets the first answer instead of acting twice.
+		idempotent := httpkit.Idempotent(idemstore.New(d), IdempotencyTTL)
+		bookingtransport.RegisterRoutes(mux, svc, limiter(cfg.PublicRateLimit, 100), idempotent)
 	}
-	// intake and notify register their routes here as they are built; a
-	// service that needs one running elsewhere gets its transport client
-	// from cfg.ServiceURLs.
+	if cfg.runs("intake") {
+		if out.Booking == nil || authSvc == nil {
+			return nil, fmt.Errorf("intake runs with auth and booking in the same process for now")
+		}
+		store := intakestore.New(d)
+		var svc intake.Service = intake.NewService(store, intakeAgencies{out.Booking}, intakePeople{authSvc}, cfg.Clock,
+			intake.WithAuditLog(auditLog{authSvc}))
+		svc = intake.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
+		svc = intake.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
+		out.Intake = svc
+		intaketransport.RegisterRoutes(mux, svc, httpkit.Idempotent(idemstore.New(d), IdempotencyTTL))
+		out.Consumers = append(out.Consumers, func(ctx context.Context) {
+			BookingToIntake{Booking: out.Booking, Intake: svc, Cursors: store, Logger: logger}.Run(ctx, time.Second)
+		})
+	}
 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		_ = httpkit.WriteJSON(w, http.StatusOK, map[string]any{

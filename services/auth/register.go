@@ -28,6 +28,23 @@ type CitizenRegister interface {
 	// CitizenContact returns a citizen's contact details, for a service that
 	// already decided the caller may act on the citizen's behalf.
 	CitizenContact(ctx context.Context, id string) (Citizen, error)
+	// StaffAgency returns the agency of a staff account ("" for a system
+	// admin), for services that must keep work within one agency.
+	StaffAgency(ctx context.Context, id string) (string, error)
+}
+
+func (s *service) StaffAgency(ctx context.Context, id string) (string, error) {
+	if !core.ValidID(id) {
+		return "", core.Invalid("staff_id", "must be a UUID")
+	}
+	st, _, err := s.repo.Staff(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if st.Disabled {
+		return "", fmt.Errorf("staff account %s is disabled: %w", id, core.ErrNotFound)
+	}
+	return st.AgencyID, nil
 }
 
 func (s *service) CitizenContact(ctx context.Context, id string) (Citizen, error) {
