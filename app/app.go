@@ -23,8 +23,8 @@ import (
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/db/bookingstore"
-	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/db/idemstore"
+	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/docs"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
@@ -36,8 +36,8 @@ import (
 	authtransport "github.com/tidbok/tidbok/transport/auth"
 	"github.com/tidbok/tidbok/transport/auth/oidclogin"
 	bookingtransport "github.com/tidbok/tidbok/transport/booking"
-	intaketransport "github.com/tidbok/tidbok/transport/intake"
 	"github.com/tidbok/tidbok/transport/httpkit"
+	intaketransport "github.com/tidbok/tidbok/transport/intake"
 )
 
 // Config is what NewServer needs to know.
