@@ -25,6 +25,7 @@ import (
 	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/db/idemstore"
 	"github.com/tidbok/tidbok/db/intakestore"
+	"github.com/tidbok/tidbok/db/notifystore"
 	"github.com/tidbok/tidbok/docs"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
@@ -78,9 +79,36 @@ type Server struct {
 	Auth    auth.Service
 	Booking booking.Service
 	Intake  intake.Service
-	// Consumers move events between services; run each in a goroutine until
-	// the process stops (cmd/tidbok does).
+	// Consumers move events between services and send what is due; run
+	// each in a goroutine until the process stops (cmd/tidbok does).
 	Consumers []func(ctx context.Context)
+	// Pumps, Notifier and Sender are the same work, reachable one step at a
+	// time for tests.
+	Pumps    []Pump
+	Notifier notify.Notifier
+	Sender   notify.Sender
+}
+
+func bookingEvents(s booking.Service) func(context.Context, int64, int) ([]PumpEvent, error) {
+	return func(ctx context.Context, after int64, limit int) ([]PumpEvent, error) {
+		evs, err := s.Events(ctx, after, limit)
+		out := make([]PumpEvent, len(evs))
+		for i, e := range evs {
+			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, Payload: e.Payload}
+		}
+		return out, err
+	}
+}
+
+func intakeEvents(s intake.Service) func(context.Context, int64, int) ([]PumpEvent, error) {
+	return func(ctx context.Context, after int64, limit int) ([]PumpEvent, error) {
+		evs, err := s.Events(ctx, after, limit)
+		out := make([]PumpEvent, len(evs))
+		for i, e := range evs {
+			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, Payload: e.Payload}
+		}
+		return out, err
+	}
 }
 
 // NewServer wires the onion for every service this process runs —
@@ -115,23 +143,30 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 	// from the auth service directly, otherwise over HTTP from TIDBOK_AUTH_URL.
 	var keySource tokens.KeySource
 	var authSvc auth.Service
+	// Mail and SMS leave through notify's mailer and gateway, whichever
+	// service sends them.
+	mailer, err := mail.NewMailer(cfg.SMTPURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	smsSender, err := sms.New(cfg.SMSURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	mailFrom := cfg.MailFrom
+	if mailFrom == "" {
+		mailFrom = "Tidbok <no-reply@tidbok.invalid>"
+	}
+	fromAddr, err := netmail.ParseAddress(mailFrom)
+	if err != nil {
+		return nil, fmt.Errorf("--mail-from %q: %w", cfg.MailFrom, err)
+	}
+	from := notify.Address{Name: fromAddr.Name, Email: fromAddr.Address}
 	if cfg.runs("auth") {
 		if cfg.Keyring == nil {
 			return nil, fmt.Errorf("the auth service needs its keys")
 		}
-		mailer, err := mail.NewMailer(cfg.SMTPURL, cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		smsSender, err := sms.New(cfg.SMSURL, cfg.DataDir)
-		if err != nil {
-			return nil, err
-		}
-		from, err := netmail.ParseAddress(cfg.MailFrom)
-		if err != nil {
-			return nil, fmt.Errorf("--mail-from %q: %w", cfg.MailFrom, err)
-		}
-		codes := notify.CodeSender{Mailer: mailer, SMS: smsSender, From: notify.Address{Name: from.Name, Email: from.Address}}
+		codes := notify.CodeSender{Mailer: mailer, SMS: smsSender, From: from}
 		authCfg := auth.DefaultConfig(cfg.BaseURL)
 		if cfg.AuthConfig != nil {
 			authCfg = *cfg.AuthConfig
@@ -198,6 +233,44 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		out.Consumers = append(out.Consumers, func(ctx context.Context) {
 			BookingToIntake{Booking: out.Booking, Intake: svc, Cursors: store, Logger: logger}.Run(ctx, time.Second)
 		})
+	}
+
+	if cfg.runs("notify") {
+		if out.Booking == nil || authSvc == nil {
+			return nil, fmt.Errorf("notify runs with auth and booking in the same process for now")
+		}
+		outbox := notifystore.NewOutbox(d)
+		notifier := notify.Notifier{Outbox: outbox, Reminders: outbox, Bookings: notifyBookings{out.Booking},
+			People: notifyPeople{authSvc}, Clock: cfg.Clock, From: from, BaseURL: cfg.BaseURL}
+		sender := notify.Sender{Repo: outbox, Mailer: mailer, SMS: smsSender, Clock: cfg.Clock}
+		out.Notifier, out.Sender = notifier, sender
+		warn := func(what string) func(error) {
+			return func(err error) { _ = logger.Log("level", "warn", "msg", what, "err", err) }
+		}
+		out.Pumps = append(out.Pumps, Pump{Name: "notify<-booking", Cursors: outbox, Logger: logger,
+			Fetch: bookingEvents(out.Booking),
+			Apply: func(ctx context.Context, ev PumpEvent) error {
+				return notifier.HandleBookingEvent(ctx, notify.Event{ID: ev.ID, Type: ev.Type, Payload: ev.Payload})
+			}})
+		if out.Intake != nil {
+			out.Pumps = append(out.Pumps, Pump{Name: "notify<-intake", Cursors: outbox, Logger: logger,
+				Fetch: intakeEvents(out.Intake),
+				Apply: func(ctx context.Context, ev PumpEvent) error {
+					return notifier.HandleCaseEvent(ctx, notify.Event{ID: ev.ID, Type: ev.Type, Payload: ev.Payload})
+				}})
+		}
+		out.Consumers = append(out.Consumers,
+			func(ctx context.Context) { sender.Run(ctx, 2*time.Second, warn("send messages")) },
+			func(ctx context.Context) {
+				every(ctx, time.Minute, func() {
+					if _, err := notifier.SendReminders(ctx); err != nil && ctx.Err() == nil {
+						warn("plan reminders")(err)
+					}
+				})
+			})
+	}
+	for _, p := range out.Pumps {
+		out.Consumers = append(out.Consumers, func(ctx context.Context) { p.Run(ctx, time.Second) })
 	}
 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

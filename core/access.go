@@ -29,6 +29,8 @@ func AuthorizeCitizenData(ctx context.Context, citizenID, agencyID, scope string
 		return p, err
 	}
 	switch p.Kind {
+	case KindSystem:
+		return p, nil
 	case KindCitizen:
 		if p.IsCitizen(citizenID) {
 			return p, nil
@@ -54,6 +56,8 @@ func AuthorizeAgency(ctx context.Context, agencyID, scope string, roles ...Role)
 		return p, err
 	}
 	switch p.Kind {
+	case KindSystem:
+		return p, nil
 	case KindStaff:
 		if p.IsSystemAdmin() {
 			return p, nil

@@ -13,6 +13,7 @@ func TestAccessDecisions(t *testing.T) {
 	adminA := Principal{Kind: KindStaff, Subject: "s2", Role: RoleAgencyAdmin, AgencyID: agencyA}
 	sysadmin := Principal{Kind: KindStaff, Subject: "s3", Role: RoleSystemAdmin}
 	clientA := Principal{Kind: KindClient, Subject: "c1", AgencyID: agencyA, Scopes: []string{ScopeCasesRead}}
+	system := System("notify")
 
 	type decision func(ctx context.Context) (Principal, error)
 	cases := []struct {
@@ -72,6 +73,12 @@ func TestAccessDecisions(t *testing.T) {
 		{"a system admin is", &sysadmin, func(ctx context.Context) (Principal, error) {
 			return AuthorizeSystemAdmin(ctx)
 		}, nil},
+		{"Tidbok itself reads citizen data in process", &system, func(ctx context.Context) (Principal, error) {
+			return AuthorizeCitizenData(ctx, "citizen-1", agencyA, ScopeCasesRead)
+		}, nil},
+		{"Tidbok itself is no system admin", &system, func(ctx context.Context) (Principal, error) {
+			return AuthorizeSystemAdmin(ctx)
+		}, ErrForbidden},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,7 +12,14 @@ const (
 	KindCitizen PrincipalKind = "citizen"
 	KindStaff   PrincipalKind = "staff"
 	KindClient  PrincipalKind = "client" // an agency system using OAuth2 client credentials
+	// KindSystem is Tidbok itself acting in process (notify reading an
+	// appointment to send its invitation). No token ever carries it: the
+	// token verifier refuses every kind but the three above.
+	KindSystem PrincipalKind = "system"
 )
+
+// System returns the principal of an in-process task named name.
+func System(name string) Principal { return Principal{Kind: KindSystem, Subject: name} }
 
 // Role is a staff member's role.
 type Role string

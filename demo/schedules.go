@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tidbok/tidbok/core"
@@ -40,8 +41,13 @@ var (
 // lunch breaks, a part-timer, remote phone hours and one on vacation.
 func StaffMembers() []booking.StaffMember {
 	member := func(key, agency, account, name, title string, types []string, modes []booking.Mode, offices []string, weekly availability.WeeklyHours) booking.StaffMember {
+		first := strings.ToLower(strings.Fields(name)[0])
+		domain := "exempelby.se"
+		if agency == VardcentralID {
+			domain = "vardcentral.exempelby.se"
+		}
 		return booking.StaffMember{ID: core.StableID("staff-member/" + key), AgencyID: agency, AccountID: account,
-			Name: name, Title: title, MeetingTypeIDs: types, Modes: modes, OfficeIDs: offices,
+			Name: name, Title: title, Email: first + "@" + domain, MeetingTypeIDs: types, Modes: modes, OfficeIDs: offices,
 			Schedule: availability.Schedule{Weekly: weekly}, CreatedAt: epoch, UpdatedAt: epoch}
 	}
 	all := []booking.Mode{booking.Phone, booking.Video, booking.InPerson}

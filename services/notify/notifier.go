@@ -1,0 +1,395 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"github.com/tidbok/tidbok/calendar"
+	"github.com/tidbok/tidbok/core"
+)
+
+// AppointmentInfo is what notify needs to tell people about a meeting.
+type AppointmentInfo struct {
+	ID                  string
+	AgencyID            string
+	AgencyName          string
+	TimeZone            string
+	MeetingTypeSV       string
+	MeetingTypeEN       string
+	DescriptionSV       string
+	DescriptionEN       string
+	Mode                string // phone, video, in_person
+	Status              string // booked, arrived, fulfilled, cancelled, noshow
+	Start, End          time.Time
+	Sequence            int
+	OfficeName          string
+	OfficeAddress       string
+	Room                string
+	AccessibilityNotes  string
+	VideoURL            string
+	PhoneNumber         string
+	PhoneDirection      string // agency_calls, citizen_calls
+	StaffName           string
+	StaffEmail          string
+	CitizenID           string
+	InterpreterLanguage string
+	CancelReason        string
+	Created             time.Time
+}
+
+// Recipient is a citizen as notify needs them.
+type Recipient struct {
+	ID          string
+	Name        string
+	Email       string
+	Phone       string
+	Language    string
+	NotifyEmail bool
+	NotifySMS   bool
+}
+
+// Bookings is notify's view of the booking service.
+type Bookings interface {
+	Appointment(ctx context.Context, id string) (AppointmentInfo, error)
+}
+
+// People is notify's view of the citizen register.
+type People interface {
+	Citizen(ctx context.Context, id string) (Recipient, error)
+}
+
+// Event is one event notify consumes, from booking's or intake's outbox.
+type Event struct {
+	ID      string
+	Type    string
+	Payload []byte
+}
+
+// ReminderRepository keeps one reminder per appointment: the sequence it
+// was planned for and when it is due.
+type ReminderRepository interface {
+	PlanReminder(ctx context.Context, appointmentID string, sequence int, due time.Time) error
+	DropReminder(ctx context.Context, appointmentID string) error
+	// DueReminders returns appointments whose reminder is due and not yet
+	// sent for their current sequence.
+	DueReminders(ctx context.Context, now time.Time, limit int) ([]string, error)
+	MarkReminded(ctx context.Context, appointmentID string, sequence int) error
+}
+
+// Notifier turns events into stored messages: iMIP invitations, plain
+// e-mails, SMS and reminders.
+type Notifier struct {
+	Outbox    OutboxRepository
+	Reminders ReminderRepository
+	Bookings  Bookings
+	People    People
+	Clock     core.Clock
+	From      Address // the agencies' booking mailbox
+	BaseURL   string  // links in messages
+	// ReminderBefore is how long before a meeting the reminder goes out.
+	ReminderBefore time.Duration
+}
+
+func (n Notifier) now() time.Time {
+	if n.Clock == nil {
+		return time.Now().UTC()
+	}
+	return n.Clock.Now()
+}
+
+// system is the principal notify reads with: in process, never in a token.
+func system(ctx context.Context) context.Context {
+	return core.WithPrincipal(ctx, core.System("notify"))
+}
+
+type appointmentPayload struct {
+	Appointment struct {
+		ID       string `json:"id"`
+		Sequence int    `json:"sequence"`
+	} `json:"appointment"`
+	Change struct {
+		Reason string `json:"reason"`
+	} `json:"change"`
+}
+
+// HandleBookingEvent stores the messages an appointment event causes.
+func (n Notifier) HandleBookingEvent(ctx context.Context, ev Event) error {
+	ctx = system(ctx)
+	if !strings.HasPrefix(ev.Type, "appointment.") {
+		return nil
+	}
+	var p appointmentPayload
+	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.Appointment.ID == "" {
+		return nil // not ours to read
+	}
+	a, err := n.Bookings.Appointment(ctx, p.Appointment.ID)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	// The event's own sequence: a later event may already have changed the
+	// appointment, but each version's invitation carries its own SEQUENCE.
+	a.Sequence = p.Appointment.Sequence
+	citizen, err := n.People.Citizen(ctx, a.CitizenID)
+	if err != nil && !errors.Is(err, core.ErrNotFound) {
+		return err
+	}
+	var msgs []StoredMessage
+	switch ev.Type {
+	case "appointment.booked", "appointment.rescheduled":
+		a.Status = "booked"
+		msgs, err = n.invitations(ev, a, citizen, calendar.MethodRequest)
+		if err == nil && ev.Type == "appointment.booked" {
+			msgs = append(msgs, n.smsConfirmation(ev, a, citizen)...)
+		}
+		if err == nil && n.Reminders != nil {
+			err = n.Reminders.PlanReminder(ctx, a.ID, a.Sequence, a.Start.Add(-n.reminderBefore()))
+		}
+	case "appointment.cancelled":
+		a.Status, a.CancelReason = "cancelled", p.Change.Reason
+		msgs, err = n.invitations(ev, a, citizen, calendar.MethodCancel)
+		if err == nil && n.Reminders != nil {
+			err = n.Reminders.DropReminder(ctx, a.ID)
+		}
+	case "appointment.fulfilled", "appointment.noshow":
+		msgs = n.followUp(ev, a, citizen)
+		if n.Reminders != nil {
+			err = n.Reminders.DropReminder(ctx, a.ID)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return n.Outbox.Enqueue(ctx, msgs)
+}
+
+func (n Notifier) reminderBefore() time.Duration {
+	if n.ReminderBefore == 0 {
+		return 24 * time.Hour
+	}
+	return n.ReminderBefore
+}
+
+// SendReminders stores the reminders that are due, once per appointment
+// version, and never for a meeting that was cancelled or moved since.
+func (n Notifier) SendReminders(ctx context.Context) (int, error) {
+	ctx = system(ctx)
+	ids, err := n.Reminders.DueReminders(ctx, n.now(), 100)
+	if err != nil {
+		return 0, err
+	}
+	count := 0
+	for _, id := range ids {
+		a, err := n.Bookings.Appointment(ctx, id)
+		if errors.Is(err, core.ErrNotFound) {
+			_ = n.Reminders.DropReminder(ctx, id)
+			continue
+		}
+		if err != nil {
+			return count, err
+		}
+		if a.Status != "booked" || a.Start.Before(n.now()) {
+			_ = n.Reminders.DropReminder(ctx, id)
+			continue
+		}
+		citizen, err := n.People.Citizen(ctx, a.CitizenID)
+		if err != nil {
+			return count, err
+		}
+		key := fmt.Sprintf("reminder:%s:%d", a.ID, a.Sequence)
+		lang := langOf(citizen.Language)
+		var msgs []StoredMessage
+		if citizen.NotifyEmail && citizen.Email != "" {
+			subject, text := reminderText(lang, a)
+			msgs = append(msgs, n.email(key+":citizen", a.AgencyID, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil))
+		}
+		if citizen.NotifySMS && citizen.Phone != "" {
+			msgs = append(msgs, n.sms(key+":sms", a.AgencyID, citizen.Phone, smsReminder(lang, a)))
+		}
+		if err := n.Outbox.Enqueue(ctx, msgs); err != nil {
+			return count, err
+		}
+		if err := n.Reminders.MarkReminded(ctx, a.ID, a.Sequence); err != nil {
+			return count, err
+		}
+		count++
+	}
+	return count, nil
+}
+
+// ---- building messages ----
+
+func langOf(l string) string {
+	if l == "en" {
+		return "en"
+	}
+	return "sv"
+}
+
+func newMessageID() string {
+	b := make([]byte, 15)
+	_, _ = rand.Read(b)
+	return "<" + strings.ToLower(base32.StdEncoding.EncodeToString(b)) + "@tidbok>"
+}
+
+func (n Notifier) email(key, agencyID string, to Address, subject, text string, cal *Calendar) StoredMessage {
+	m := Message{From: n.From, To: []Address{to}, Subject: subject, Text: text, HTML: textToHTML(text), Calendar: cal,
+		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
+	body, _ := json.Marshal(m)
+	now := n.now()
+	return StoredMessage{ID: core.NewID(), DedupeKey: key, Channel: ChannelEmail, Recipient: to.Email, MessageID: newMessageID(),
+		Subject: subject, Body: body, AgencyID: agencyID, Status: StatusPending, NextAttemptAt: now, CreatedAt: now}
+}
+
+func (n Notifier) sms(key, agencyID, to, text string) StoredMessage {
+	body, _ := json.Marshal(SMSBody{To: to, Text: GSM7(text)})
+	now := n.now()
+	return StoredMessage{ID: core.NewID(), DedupeKey: key, Channel: ChannelSMS, Recipient: to, MessageID: newMessageID(),
+		Body: body, AgencyID: agencyID, Status: StatusPending, NextAttemptAt: now, CreatedAt: now}
+}
+
+func textToHTML(text string) string {
+	var b strings.Builder
+	b.WriteString(`<!doctype html><html><body style="font-family:sans-serif;line-height:1.4">`)
+	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(para), "\n", "<br>") + "</p>")
+	}
+	b.WriteString("</body></html>")
+	return b.String()
+}
+
+// invitations builds the iMIP message for the citizen and for the staff
+// member: one UID for the appointment's whole life, its SEQUENCE, METHOD
+// REQUEST or CANCEL.
+func (n Notifier) invitations(ev Event, a AppointmentInfo, citizen Recipient, method string) ([]StoredMessage, error) {
+	var out []StoredMessage
+	type target struct {
+		role string
+		to   Address
+		lang string
+	}
+	var targets []target
+	if citizen.Email != "" && citizen.NotifyEmail {
+		targets = append(targets, target{"citizen", Address{Name: citizen.Name, Email: citizen.Email}, langOf(citizen.Language)})
+	}
+	if a.StaffEmail != "" {
+		targets = append(targets, target{"staff", Address{Name: a.StaffName, Email: a.StaffEmail}, "sv"})
+	}
+	for _, t := range targets {
+		e, err := n.calendarEvent(a, citizen, t.lang)
+		if err != nil {
+			return nil, err
+		}
+		var data []byte
+		if method == calendar.MethodCancel {
+			data, err = calendar.Cancel(e, n.now())
+		} else {
+			data, err = calendar.Request(e, n.now())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("calendar for appointment %s: %w", a.ID, err)
+		}
+		subject, text := invitationText(t.lang, ev.Type, a, t.role)
+		out = append(out, n.email(ev.ID+":"+t.role, a.AgencyID, t.to, subject, text, &Calendar{Method: method, Data: data}))
+	}
+	return out, nil
+}
+
+func (n Notifier) calendarEvent(a AppointmentInfo, citizen Recipient, lang string) (calendar.Event, error) {
+	loc, err := time.LoadLocation(a.TimeZone)
+	if err != nil {
+		return calendar.Event{}, err
+	}
+	alarm := time.Hour
+	e := calendar.Event{
+		UID: calendar.UID(a.ID), Sequence: a.Sequence, Start: a.Start, End: a.End, Location: loc,
+		Summary: meetingName(lang, a) + " – " + a.AgencyName, Description: description(lang, a),
+		LocationText: locationText(lang, a), Organizer: calendar.Person{Name: a.AgencyName, Email: n.From.Email},
+		Alarm: &alarm, Created: a.Created, LastModified: n.now(),
+	}
+	if a.Status == "cancelled" {
+		e.Status = calendar.StatusCancelled
+	}
+	if citizen.Email != "" {
+		e.Attendees = append(e.Attendees, calendar.Attendee{Person: calendar.Person{Name: citizen.Name, Email: citizen.Email},
+			Role: calendar.RoleRequired, PartStat: calendar.PartStatAccepted})
+	}
+	if a.StaffEmail != "" {
+		e.Attendees = append(e.Attendees, calendar.Attendee{Person: calendar.Person{Name: a.StaffName, Email: a.StaffEmail},
+			Role: calendar.RoleChair, PartStat: calendar.PartStatAccepted})
+	}
+	return e, nil
+}
+
+func (n Notifier) smsConfirmation(ev Event, a AppointmentInfo, citizen Recipient) []StoredMessage {
+	if !citizen.NotifySMS || citizen.Phone == "" {
+		return nil
+	}
+	return []StoredMessage{n.sms(ev.ID+":sms", a.AgencyID, citizen.Phone, smsConfirmation(langOf(citizen.Language), a))}
+}
+
+// followUp is the plain e-mail after a meeting: calendars have no status
+// for "held", so no calendar update is sent.
+func (n Notifier) followUp(ev Event, a AppointmentInfo, citizen Recipient) []StoredMessage {
+	if !citizen.NotifyEmail || citizen.Email == "" {
+		return nil
+	}
+	lang := langOf(citizen.Language)
+	subject, text := followUpText(lang, ev.Type, a)
+	return []StoredMessage{n.email(ev.ID+":citizen", a.AgencyID, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil)}
+}
+
+// ---- case updates ----
+
+type casePayload struct {
+	Case struct {
+		ID        string `json:"id"`
+		AgencyID  string `json:"agency_id"`
+		Reference string `json:"reference"`
+		CitizenID string `json:"citizen_id"`
+		Status    string `json:"status"`
+		Subject   string `json:"subject"`
+	} `json:"case"`
+	Entry *struct {
+		Kind             string `json:"kind"`
+		StatusTo         string `json:"status_to"`
+		Body             string `json:"body"`
+		VisibleToCitizen bool   `json:"visible_to_citizen"`
+	} `json:"entry"`
+}
+
+// HandleCaseEvent e-mails the citizen about every change of their case they
+// can see, except the ones they made themselves.
+func (n Notifier) HandleCaseEvent(ctx context.Context, ev Event) error {
+	ctx = system(ctx)
+	if ev.Type == "case.message_from_citizen" || ev.Type == "case.withdrawn" {
+		return nil
+	}
+	var p casePayload
+	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.Entry == nil || !p.Entry.VisibleToCitizen || p.Case.CitizenID == "" {
+		return nil
+	}
+	citizen, err := n.People.Citizen(ctx, p.Case.CitizenID)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !citizen.NotifyEmail || citizen.Email == "" {
+		return nil
+	}
+	lang := langOf(citizen.Language)
+	subject, text := caseUpdateText(lang, p.Case.Reference, p.Case.Subject, p.Entry.Kind, p.Entry.StatusTo, p.Entry.Body, n.BaseURL)
+	return n.Outbox.Enqueue(ctx, []StoredMessage{n.email(ev.ID+":citizen", p.Case.AgencyID,
+		Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil)})
+}
