@@ -206,7 +206,7 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 	}
 
 	if cfg.runs("booking") {
-		opts := []booking.Option{booking.WithVideoBaseURL(cfg.VideoBaseURL)}
+		opts := []booking.Option{booking.WithVideoBaseURL(cfg.VideoBaseURL), booking.WithOrganizer(from.Email)}
 		if authSvc != nil {
 			opts = append(opts, booking.WithCitizens(bookingCitizens{authSvc}), booking.WithAuditLog(auditLog{authSvc}))
 		}

@@ -475,3 +475,13 @@ func (s *instrumentingService) WithdrawCallback(ctx context.Context, a CallbackA
 	defer func(begin time.Time) { s.observe("WithdrawCallback", begin, err) }(time.Now())
 	return s.next.WithdrawCallback(ctx, a)
 }
+
+func (s *loggingService) AppointmentCalendar(ctx context.Context, id string) (r0 []byte, err error) {
+	defer func(begin time.Time) { s.log("AppointmentCalendar", begin, err) }(time.Now())
+	return s.next.AppointmentCalendar(ctx, id)
+}
+
+func (s *instrumentingService) AppointmentCalendar(ctx context.Context, id string) (r0 []byte, err error) {
+	defer func(begin time.Time) { s.observe("AppointmentCalendar", begin, err) }(time.Now())
+	return s.next.AppointmentCalendar(ctx, id)
+}

@@ -27,6 +27,7 @@ type Appointments interface {
 	PlaceHold(ctx context.Context, req HoldRequest) (Hold, error)
 	Book(ctx context.Context, req BookRequest) (Appointment, error)
 	GetAppointment(ctx context.Context, id string) (Appointment, error)
+	AppointmentCalendar(ctx context.Context, id string) ([]byte, error)
 	ListAppointments(ctx context.Context, f AppointmentFilter) (AppointmentPage, error)
 	Reschedule(ctx context.Context, req RescheduleRequest) (Appointment, error)
 	Cancel(ctx context.Context, req CancelRequest) (Appointment, error)
@@ -111,7 +112,9 @@ type Repository interface {
 	// BookAppointment stores the appointment, its block and its event in one
 	// transaction. With holdID the hold's block becomes the appointment's;
 	// without, a block overlapping another of the staff member's is
-	// ErrConflict, whatever the concurrency.
+	// ErrConflict, whatever the concurrency. A booking that would give the
+	// citizen more active appointments of the meeting type than its
+	// MaxActivePerCitizen is ErrTooManyActive, whatever the concurrency.
 	BookAppointment(ctx context.Context, a Appointment, b Block, holdID string, ev Event) error
 	// CreateHold stores a hold and its block; overlap is ErrConflict. Expired
 	// holds of the staff member are removed first.
@@ -164,6 +167,7 @@ type service struct {
 	citizens     Citizens
 	audit        AuditLog
 	videoBaseURL string
+	organizer    string
 	holdTTL      time.Duration
 	zones        zones
 }

@@ -34,6 +34,18 @@ func registerAppointments(mux *http.ServeMux, s booking.Service, idempotent Wrap
 		}), opts...))
 	mux.Handle("GET /v1/appointments/{id}", kithttp.NewServer(httpkit.Unary(s.GetAppointment), decodePathIDOnly,
 		encodeAppointment(http.StatusOK), opts...))
+	mux.Handle("GET /v1/appointments/{id}/ical", kithttp.NewServer(httpkit.Unary(s.AppointmentCalendar), decodePathIDOnly,
+		func(ctx context.Context, w http.ResponseWriter, response any) error {
+			r := response.(httpkit.Result[[]byte])
+			if r.Err != nil {
+				httpkit.WriteError(ctx, w, r.Err)
+				return nil
+			}
+			w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="appointment.ics"`)
+			_, err := w.Write(r.Value)
+			return err
+		}, opts...))
 	mux.Handle("POST /v1/appointments/{id}/reschedule", idempotent(kithttp.NewServer(httpkit.Unary(s.Reschedule), decodeReschedule,
 		encodeAppointment(http.StatusOK), opts...)))
 	mux.Handle("POST /v1/appointments/{id}/cancel", idempotent(kithttp.NewServer(httpkit.Unary(s.Cancel), decodeCancel,
