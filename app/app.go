@@ -39,6 +39,7 @@ import (
 	bookingtransport "github.com/tidbok/tidbok/transport/booking"
 	"github.com/tidbok/tidbok/transport/httpkit"
 	intaketransport "github.com/tidbok/tidbok/transport/intake"
+	notifytransport "github.com/tidbok/tidbok/transport/notify"
 )
 
 // Config is what NewServer needs to know.
@@ -244,6 +245,8 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 			People: notifyPeople{authSvc}, Clock: cfg.Clock, From: from, BaseURL: cfg.BaseURL}
 		sender := notify.Sender{Repo: outbox, Mailer: mailer, SMS: smsSender, Clock: cfg.Clock}
 		out.Notifier, out.Sender = notifier, sender
+		notifytransport.RegisterFeedRoutes(mux, notify.Feeds{Repo: outbox, Source: feedSource{out.Booking, authSvc, from.Email}, Clock: cfg.Clock},
+			notify.Admin{Repo: outbox, Clock: cfg.Clock}, cfg.BaseURL)
 		warn := func(what string) func(error) {
 			return func(err error) { _ = logger.Log("level", "warn", "msg", what, "err", err) }
 		}

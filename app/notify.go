@@ -2,7 +2,12 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"time"
+
+	"github.com/tidbok/tidbok/calendar"
+	"github.com/tidbok/tidbok/core"
 
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
@@ -58,4 +63,84 @@ func (p notifyPeople) Citizen(ctx context.Context, id string) (notify.Recipient,
 	}
 	return notify.Recipient{ID: c.ID, Name: c.Name, Email: c.Email, Phone: c.Phone, Language: c.Language,
 		NotifyEmail: c.NotifyEmail, NotifySMS: c.NotifySMS}, nil
+}
+
+// feedSource lists a person's meetings for their calendar feed. A citizen's
+// are read as the citizen; a staff member's as Tidbok itself, limited to
+// the staff member linked to the account.
+type feedSource struct {
+	booking   booking.Service
+	people    auth.CitizenRegister
+	organizer string
+}
+
+func (f feedSource) FeedEvents(ctx context.Context, owner core.Principal, from time.Time) (string, []calendar.Event, error) {
+	filter := booking.AppointmentFilter{From: from, Limit: booking.MaxPageSize}
+	name := "Tidbok"
+	switch owner.Kind {
+	case core.KindCitizen:
+		ctx = core.WithPrincipal(ctx, owner)
+		name = "Mina möten / My meetings"
+	case core.KindStaff:
+		agencyID, err := f.people.StaffAgency(ctx, owner.Subject)
+		if err != nil {
+			return "", nil, fmt.Errorf("feed owner: %w", core.ErrNotFound)
+		}
+		ctx = core.WithPrincipal(ctx, core.System("feeds"))
+		members, err := f.booking.ListStaffMembers(ctx, agencyID)
+		if err != nil {
+			return "", nil, err
+		}
+		i := slices.IndexFunc(members, func(m booking.StaffMember) bool { return m.AccountID == owner.Subject })
+		if i < 0 {
+			return "Tidbok", nil, nil // an account that meets nobody has an empty calendar
+		}
+		filter.AgencyID, filter.StaffID = agencyID, members[i].ID
+		name = members[i].Name + " – Tidbok"
+	default:
+		return "", nil, fmt.Errorf("feed owner kind %q: %w", owner.Kind, core.ErrNotFound)
+	}
+	var events []calendar.Event
+	names := map[string]string{}
+	for page := 0; page < 5; page++ {
+		res, err := f.booking.ListAppointments(ctx, filter)
+		if err != nil {
+			return "", nil, err
+		}
+		for _, a := range res.Appointments {
+			if a.Status == booking.Cancelled {
+				continue // a feed shows what will happen; cancellations left with the invitations
+			}
+			agency, err := f.booking.GetAgency(ctx, a.AgencyID)
+			if err != nil {
+				return "", nil, err
+			}
+			if _, ok := names[a.MeetingTypeID]; !ok {
+				types, _ := f.booking.ListMeetingTypes(ctx, a.AgencyID)
+				for _, t := range types {
+					names[t.ID] = t.Name.In(agency.DefaultLanguage)
+				}
+			}
+			loc := agency.Location()
+			events = append(events, calendar.Event{UID: calendar.UID(a.ID), Sequence: a.Sequence, Start: a.Start, End: a.End,
+				Location: loc, Summary: names[a.MeetingTypeID] + " – " + agency.Name, LocationText: feedPlace(a),
+				Organizer: calendar.Person{Name: agency.Name, Email: f.organizer},
+				Created:   a.CreatedAt, LastModified: a.UpdatedAt})
+		}
+		if res.NextCursor == "" {
+			break
+		}
+		filter.Cursor = res.NextCursor
+	}
+	return name, events, nil
+}
+
+func feedPlace(a booking.Appointment) string {
+	switch a.Mode {
+	case booking.Video:
+		return a.VideoURL
+	case booking.Phone:
+		return "Telefon / Phone"
+	}
+	return a.Room
 }
