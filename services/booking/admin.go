@@ -359,4 +359,3 @@ func (s *service) SetOpenHolidays(ctx context.Context, agencyID string, open []a
 	}
 	return a, nil
 }
-
