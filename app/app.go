@@ -33,6 +33,7 @@ import (
 	"github.com/tidbok/tidbok/services/notify"
 	"github.com/tidbok/tidbok/services/notify/mail"
 	"github.com/tidbok/tidbok/services/notify/sms"
+	"github.com/tidbok/tidbok/services/notify/webhookhttp"
 	"github.com/tidbok/tidbok/tokens"
 	authtransport "github.com/tidbok/tidbok/transport/auth"
 	"github.com/tidbok/tidbok/transport/auth/oidclogin"
@@ -62,6 +63,9 @@ type Config struct {
 	Keyring         *auth.Keyring
 	OIDC            map[string]*oidclogin.RelyingParty
 	Clock           core.Clock
+	// WebhookURLPolicy says which webhook addresses may be called; the zero
+	// value refuses loopback and private networks.
+	WebhookURLPolicy notify.URLPolicy
 	// AuthConfig overrides the auth service's defaults (tests use cheaper
 	// password hashing); nil means auth.DefaultConfig(BaseURL).
 	AuthConfig *auth.Config
@@ -85,9 +89,11 @@ type Server struct {
 	Consumers []func(ctx context.Context)
 	// Pumps, Notifier and Sender are the same work, reachable one step at a
 	// time for tests.
-	Pumps    []Pump
-	Notifier notify.Notifier
-	Sender   notify.Sender
+	Pumps      []Pump
+	Notifier   notify.Notifier
+	Sender     notify.Sender
+	Webhooks   notify.WebhookService
+	Dispatcher *notify.WebhookDispatcher
 }
 
 func bookingEvents(s booking.Service) func(context.Context, int64, int) ([]PumpEvent, error) {
@@ -95,7 +101,7 @@ func bookingEvents(s booking.Service) func(context.Context, int64, int) ([]PumpE
 		evs, err := s.Events(ctx, after, limit)
 		out := make([]PumpEvent, len(evs))
 		for i, e := range evs {
-			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, Payload: e.Payload}
+			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, AgencyID: e.AgencyID, Payload: e.Payload}
 		}
 		return out, err
 	}
@@ -106,7 +112,7 @@ func intakeEvents(s intake.Service) func(context.Context, int64, int) ([]PumpEve
 		evs, err := s.Events(ctx, after, limit)
 		out := make([]PumpEvent, len(evs))
 		for i, e := range evs {
-			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, Payload: e.Payload}
+			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, AgencyID: e.AgencyID, Payload: e.Payload}
 		}
 		return out, err
 	}
@@ -247,6 +253,24 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		out.Notifier, out.Sender = notifier, sender
 		notifytransport.RegisterFeedRoutes(mux, notify.Feeds{Repo: outbox, Source: feedSource{out.Booking, authSvc, from.Email}, Clock: cfg.Clock},
 			notify.Admin{Repo: outbox, Clock: cfg.Clock}, cfg.BaseURL)
+
+		webhookStore := notifystore.NewWebhookStore(d)
+		var webhooks notify.WebhookService = notify.NewWebhookService(webhookStore, cfg.Clock, notify.WithWebhookURLPolicy(cfg.WebhookURLPolicy))
+		webhooks = notify.WebhookLoggingMiddleware(log.With(logger, "level", "warn"))(webhooks)
+		webhooks = notify.WebhookInstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(webhooks)
+		notifytransport.RegisterWebhookRoutes(mux, webhooks)
+		dispatcher := &notify.WebhookDispatcher{Repo: webhookStore, Sender: webhookhttp.NewSender(cfg.WebhookURLPolicy), Clock: cfg.Clock, Logger: logger}
+		out.Webhooks, out.Dispatcher = webhooks, dispatcher
+		// Webhooks have pumps of their own, so a mail failure never holds
+		// agency systems back, nor the other way round.
+		enqueue := func(ctx context.Context, ev PumpEvent) error {
+			return webhooks.Enqueue(ctx, ev.AgencyID, ev.ID, ev.Type, ev.Payload)
+		}
+		out.Pumps = append(out.Pumps, Pump{Name: "webhooks<-booking", Cursors: outbox, Logger: logger, Fetch: bookingEvents(out.Booking), Apply: enqueue})
+		if out.Intake != nil {
+			out.Pumps = append(out.Pumps, Pump{Name: "webhooks<-intake", Cursors: outbox, Logger: logger, Fetch: intakeEvents(out.Intake), Apply: enqueue})
+		}
+		out.Consumers = append(out.Consumers, func(ctx context.Context) { dispatcher.Run(ctx, time.Second) })
 		warn := func(what string) func(error) {
 			return func(err error) { _ = logger.Log("level", "warn", "msg", what, "err", err) }
 		}

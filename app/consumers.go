@@ -63,6 +63,7 @@ func (c BookingToIntake) apply(ctx context.Context, ev booking.Event) error {
 	at, _ := time.Parse(time.RFC3339Nano, payload.Change.At)
 	return c.Intake.ApplyAppointmentEvent(ctx, intake.AppointmentEvent{
 		EventID: ev.ID, Type: ev.Type, AppointmentID: payload.Appointment.ID, CaseID: payload.Appointment.CaseID,
+		AgencyID: payload.Appointment.AgencyID, CitizenID: payload.Appointment.CitizenID,
 		Start: start, By: payload.Change.By, At: at,
 	})
 }

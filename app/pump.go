@@ -9,10 +9,20 @@ import (
 
 // PumpEvent is one event of a service's outbox as a pump passes it on.
 type PumpEvent struct {
-	Seq     int64
-	ID      string
-	Type    string
-	Payload []byte
+	Seq      int64
+	ID       string
+	Type     string
+	AgencyID string
+	Payload  []byte
+}
+
+// ConsumedStore remembers which events a consumer has applied. A pump whose
+// Cursors also implement it skips what it applied before, so the events it
+// reads again (see lookback) cost one query instead of their whole work.
+type ConsumedStore interface {
+	// Consumed returns which of ids were marked consumed.
+	Consumed(ctx context.Context, ids []string) (map[string]bool, error)
+	MarkConsumed(ctx context.Context, id string, at time.Time) error
 }
 
 // Pump reads one service's outbox by cursor and hands each event to Apply,
@@ -26,8 +36,9 @@ type Pump struct {
 	Logger  log.Logger
 }
 
-// Poll applies every new event and advances the cursor; it returns how many
-// events it read.
+// Poll applies every new event and advances the cursor. It returns how many
+// events it read past the cursor: 0 when it found nothing new, so callers
+// can poll until then.
 func (p Pump) Poll(ctx context.Context) (int, error) {
 	pos, err := p.Cursors.Cursor(ctx, p.Name)
 	if err != nil {
@@ -37,8 +48,33 @@ func (p Pump) Poll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	consumed := map[string]bool{}
+	seen, remembers := p.Cursors.(ConsumedStore)
+	if remembers && len(events) > 0 {
+		ids := make([]string, len(events))
+		for i, ev := range events {
+			ids[i] = ev.ID
+		}
+		if consumed, err = seen.Consumed(ctx, ids); err != nil {
+			return 0, err
+		}
+	}
+	start, fresh := pos, 0
 	for _, ev := range events {
-		if err := p.Apply(ctx, ev); err != nil {
+		if ev.Seq > start {
+			fresh++
+		}
+		if consumed[ev.ID] {
+			pos = max(pos, ev.Seq)
+			continue
+		}
+		err := p.Apply(ctx, ev)
+		if err == nil && remembers {
+			// Marking may fail after Apply succeeded: the event is applied
+			// again later, which Apply tolerates.
+			err = seen.MarkConsumed(ctx, ev.ID, time.Now().UTC())
+		}
+		if err != nil {
 			// Stop here: the cursor stays before the failed event, so it is
 			// tried again at the next poll.
 			_ = p.Cursors.SetCursor(ctx, p.Name, max(pos, ev.Seq-1))
@@ -46,7 +82,7 @@ func (p Pump) Poll(ctx context.Context) (int, error) {
 		}
 		pos = max(pos, ev.Seq)
 	}
-	return len(events), p.Cursors.SetCursor(ctx, p.Name, pos)
+	return fresh, p.Cursors.SetCursor(ctx, p.Name, pos)
 }
 
 // Run polls every interval until ctx ends, logging failures.

@@ -79,6 +79,7 @@ func startServer(t *testing.T, getenv func(string) string, args ...string) (stri
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-done:
+			done <- err // for the cleanup, which waits for serve to return
 			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
 		default:
 		}
@@ -233,20 +234,42 @@ func TestAllInOne(t *testing.T) {
 	}
 }
 
-// Only the named services' routes exist; health and metrics always do.
+// Only the named services' routes exist; health and metrics always do. A
+// booking process verifies tokens with the JWKS of an auth service elsewhere.
 func TestServeOnlyNamedServices(t *testing.T) {
+	status := func(base, path string) int {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
 	env := envOf("TIDBOK_DATABASE_URL", dbtest.URL(t, db.SQLite), "TIDBOK_DATA_DIR", t.TempDir())
-	base, _ := startServer(t, env, "--services", "notify", "--auth-url", "http://127.0.0.1:1")
-	resp, err := http.Get(base + "/v1/agencies")
-	if err != nil {
-		t.Fatal(err)
+	booking, _ := startServer(t, env, "--services", "booking", "--auth-url", "http://127.0.0.1:1")
+	if got := status(booking, "/v1/agencies"); got != 200 {
+		t.Errorf("booking process: GET /v1/agencies = %d", got)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 404 {
-		t.Fatalf("booking route served by a notify-only process: %d", resp.StatusCode)
+	if got := status(booking, "/.well-known/jwks.json"); got != 404 {
+		t.Errorf("booking process serves auth's JWKS: %d", got)
 	}
-	if resp, err := http.Get(base + "/readyz"); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("readyz = %v, %v", resp, err)
+	auth, _ := startServer(t, env, "--services", "auth")
+	if got := status(auth, "/v1/agencies"); got != 404 {
+		t.Errorf("auth process serves booking's directory: %d", got)
+	}
+	if got := status(auth, "/.well-known/jwks.json"); got != 200 {
+		t.Errorf("auth process: GET /.well-known/jwks.json = %d", got)
+	}
+	for _, base := range []string{booking, auth} {
+		if got := status(base, "/readyz"); got != 200 {
+			t.Errorf("%s/readyz = %d", base, got)
+		}
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"serve", "--services", "notify", "--auth-url", "http://127.0.0.1:1"}, env, &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "same process") {
+		t.Errorf("a notify-only process = %v, want a clear refusal until notify can reach booking over HTTP", err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/app"
+	"github.com/tidbok/tidbok/services/notify"
 	"github.com/tidbok/tidbok/transport/httpkit"
 )
 
@@ -39,6 +40,8 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		SMTPURL: cfg.SMTPURL, SMSURL: cfg.SMSURL, VideoBaseURL: cfg.VideoBaseURL, MailFrom: cfg.MailFrom,
 		TrustProxy: cfg.TrustProxy, PublicRateLimit: cfg.PublicRateLimit, SignInRateLimit: cfg.SignInRateLimit,
 		Version: buildVersion(), Keyring: keyring, OIDC: providers,
+		// Development mode lets webhooks call receivers on this machine.
+		WebhookURLPolicy: notify.URLPolicy{AllowLoopback: cfg.Dev},
 	}, logger, d)
 	if err != nil {
 		return err
