@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
@@ -72,7 +73,7 @@ func ServerOptions(extra ...kithttp.ServerOption) []kithttp.ServerOption {
 // configure the proxy to overwrite (not append to) X-Forwarded-For and set
 // TIDBOK_TRUST_PROXY; until then the peer address is all we trust.
 func ClientIP(r *http.Request) string {
-	if trustProxy {
+	if trustProxy.Load() {
 		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
 			first, _, _ := strings.Cut(xff, ",")
 			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
@@ -87,10 +88,11 @@ func ClientIP(r *http.Request) string {
 	return host
 }
 
-var trustProxy bool
+// trustProxy is process-wide: a process sits behind one proxy or none.
+var trustProxy atomic.Bool
 
-// TrustProxy makes ClientIP believe X-Forwarded-For; set it once at start.
-func TrustProxy(on bool) { trustProxy = on }
+// TrustProxy makes ClientIP believe X-Forwarded-For.
+func TrustProxy(on bool) { trustProxy.Store(on) }
 
 // RateLimiter limits requests per client address with a token bucket each.
 // It keeps state in memory, per process: a limit against floods, not an
