@@ -49,7 +49,11 @@ func Authenticate(v TokenVerifier) func(http.Handler) http.Handler {
 				WriteError(r.Context(), w, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(core.WithPrincipal(r.Context(), p)))
+			signedIn := r.WithContext(core.WithPrincipal(r.Context(), p))
+			next.ServeHTTP(w, signedIn)
+			// The mux records the matched route on the request it was given;
+			// hand it back so the request log and metrics name the route.
+			r.Pattern = signedIn.Pattern
 		})
 	}
 }

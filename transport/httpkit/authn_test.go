@@ -233,3 +233,21 @@ func TestAuthenticateWithTokensVerifier(t *testing.T) {
 		t.Error("the answer repeats the token")
 	}
 }
+
+// The request log and metrics name the route of a signed-in request too,
+// though Authenticate hands the mux a copy of the request.
+func TestSignedInRequestsAreLoggedByRoute(t *testing.T) {
+	var logs logBuffer
+	_, m := httpkit.NewRegistry()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/things/{id}", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	v := fakeVerifier{"good": {p: staff}}
+	srv := httptest.NewServer(httpkit.Middleware(newJSONLogger(&logs), m)(httpkit.Authenticate(v)(mux)))
+	defer srv.Close()
+	if r := get(t, srv.URL+"/v1/things/1", "Bearer good"); r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	if !strings.Contains(logs.String(), `"route":"GET /v1/things/{id}"`) {
+		t.Fatalf("log line lacks the route:\n%s", logs.String())
+	}
+}

@@ -202,3 +202,5 @@ func TestErrorFromProblemRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+func newJSONLogger(b *logBuffer) log.Logger { return log.NewJSONLogger(&b.Buffer) }
