@@ -220,13 +220,15 @@ func (s *service) citizenForIdentity(ctx context.Context, id ExternalIdentity, n
 		}
 	}
 	t := s.clock.Now()
-	c := Citizen{ID: core.NewID(), Name: truncate(id.Name, 200), Language: "sv", NotifyEmail: true, PIN: number, CreatedAt: t, UpdatedAt: t}
+	c := Citizen{ID: core.NewID(), Name: truncate(id.Name, 200), Language: "sv", PIN: number, CreatedAt: t, UpdatedAt: t}
 	if id.Email != "" && id.EmailVerified && validEmail(normalizeEmail(id.Email)) {
 		// Only claim the address when no other account has it.
 		if _, _, err := s.repo.CitizenByEmail(ctx, normalizeEmail(id.Email)); errors.Is(err, core.ErrNotFound) {
 			c.Email = normalizeEmail(id.Email)
 		}
 	}
+	// E-mail notices need an address; UpdateProfile refuses them without one.
+	c.NotifyEmail = c.Email != ""
 	if c.Email == "" && number.IsZero() {
 		return "", fmt.Errorf("the identity provider sent neither a personal identity number nor an e-mail address: %w", core.ErrUnauthenticated)
 	}
@@ -314,7 +316,7 @@ func (s *service) UpdateProfile(ctx context.Context, u ProfileUpdate) (Me, error
 	var v core.Validator
 	if u.Name != nil {
 		name := strings.TrimSpace(*u.Name)
-		v.Check(utf8.RuneCountInString(name) <= 200, "name", "must be at most 200 characters")
+		v.Check(utf8.RuneCountInString(name) <= 200 && plainText(name), "name", "must be at most 200 characters, no control characters")
 		c.Name = name
 	}
 	if u.Phone != nil {
@@ -345,6 +347,13 @@ func (s *service) UpdateProfile(ctx context.Context, u ProfileUpdate) (Me, error
 		} else {
 			c.PIN, pinChanged = n, true
 		}
+	}
+	if c.Email == "" && c.Phone == "" && c.PIN.IsZero() {
+		field := "phone"
+		if u.PersonalIdentityNumber != nil {
+			field = pin.Field
+		}
+		v.Add(field, "cannot be removed: the account needs an e-mail address, a phone number or a personal identity number")
 	}
 	v.Check(!c.NotifySMS || c.Phone != "", "notify_sms", "needs a phone number")
 	v.Check(!c.NotifyEmail || c.Email != "", "notify_email", "needs an e-mail address")

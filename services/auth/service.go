@@ -635,6 +635,7 @@ func (s *service) ClientCredentials(ctx context.Context, clientID, secret string
 		}
 		granted = scopes
 	}
+	_ = s.repo.ClearThrottle(ctx, accountKey)
 	p := core.Principal{Kind: core.KindClient, Subject: c.ID, AgencyID: c.AgencyID, Scopes: slices.Clone(granted)}
 	// Clients get no refresh token: they can always authenticate again (RFC 6749 §4.4.3).
 	t, err := s.issue(ctx, p, false, "")

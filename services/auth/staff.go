@@ -16,11 +16,15 @@ import (
 )
 
 func (s *service) CreateStaff(ctx context.Context, n NewStaff) (Staff, string, error) {
+	// Who asks comes before what they ask: an anonymous caller learns nothing.
+	if _, err := core.Caller(ctx); err != nil {
+		return Staff{}, "", err
+	}
 	email := normalizeEmail(n.Email)
 	name := strings.TrimSpace(n.Name)
 	var v core.Validator
 	v.Check(validEmail(email), "email", "is not an e-mail address")
-	v.Check(name != "" && len(name) <= 200, "name", "is required, at most 200 characters")
+	v.Check(name != "" && len(name) <= 200 && plainText(name), "name", "is required, at most 200 characters, no control characters")
 	v.Check(n.Role.Valid(), "role", "must be caseworker, agency_admin or system_admin")
 	if n.Role == core.RoleSystemAdmin {
 		v.Check(n.AgencyID == "", "agency_id", "must be empty for a system admin")
@@ -71,6 +75,9 @@ func (s *service) authorizeStaffAdmin(ctx context.Context, agencyID string, role
 }
 
 func (s *service) ListStaff(ctx context.Context, agencyID string) ([]Staff, error) {
+	if _, err := core.Caller(ctx); err != nil {
+		return nil, err
+	}
 	if !core.ValidID(agencyID) {
 		return nil, core.Invalid("agency_id", "must be a UUID")
 	}
@@ -88,6 +95,9 @@ func (s *service) ListStaff(ctx context.Context, agencyID string) ([]Staff, erro
 }
 
 func (s *service) UpdateStaff(ctx context.Context, id string, u StaffUpdate) (Staff, error) {
+	if _, err := core.Caller(ctx); err != nil {
+		return Staff{}, err
+	}
 	if !core.ValidID(id) {
 		return Staff{}, core.Invalid("id", "must be a UUID")
 	}
@@ -103,7 +113,7 @@ func (s *service) UpdateStaff(ctx context.Context, id string, u StaffUpdate) (St
 	var changes []string
 	if u.Name != nil {
 		name := strings.TrimSpace(*u.Name)
-		v.Check(name != "" && len(name) <= 200, "name", "is required, at most 200 characters")
+		v.Check(name != "" && len(name) <= 200 && plainText(name), "name", "is required, at most 200 characters, no control characters")
 		st.Name = name
 		changes = append(changes, "name")
 	}
@@ -139,6 +149,9 @@ func (s *service) UpdateStaff(ctx context.Context, id string, u StaffUpdate) (St
 }
 
 func (s *service) ResetPassword(ctx context.Context, id string) (string, error) {
+	if _, err := core.Caller(ctx); err != nil {
+		return "", err
+	}
 	if !core.ValidID(id) {
 		return "", core.Invalid("id", "must be a UUID")
 	}
