@@ -173,7 +173,9 @@ func decodeCodeRequest(ctx context.Context, r *http.Request) (any, error) {
 	if err := httpkit.DecodeJSONBody(r, &body); err != nil {
 		return nil, err
 	}
-	if body.Language == "" {
+	// Without a language in the body or the request, the service writes
+	// Swedish: most citizens of a Swedish agency read it first.
+	if body.Language == "" && r.Header.Get("Accept-Language") != "" {
 		body.Language = httpkit.LanguageFrom(ctx)
 	}
 	return auth.CodeRequest{Email: body.Email, Phone: body.Phone, Language: body.Language}, nil
