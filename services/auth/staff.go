@@ -190,12 +190,24 @@ func (s *service) ChangePassword(ctx context.Context, current, next string) erro
 	if err != nil {
 		return err
 	}
+	// A stolen access token must not become a way to guess the password:
+	// wrong current passwords count like failed sign-ins of the account.
+	accountKey := s.accountKey("login", st.Email)
+	if err := s.checkThrottle(ctx, accountKey); err != nil {
+		return err
+	}
 	if ok, err := verifyPassword(current, st.PasswordHash); err != nil || !ok {
+		s.recordFailure(ctx, accountKey, "")
+		s.audit(ctx, AuditEntry{Action: "staff.password_change_failed", TargetKind: "staff", TargetID: st.ID, Outcome: "failure"})
 		return core.Invalid("current_password", "is wrong")
 	}
 	st.PasswordHash = hashPassword(next, s.cfg.Argon2)
 	st.UpdatedAt = s.clock.Now()
 	if err := s.repo.UpdateStaff(ctx, st, sealedTOTP); err != nil {
+		return err
+	}
+	// Other sessions end: whoever knew the old password is signed out.
+	if err := s.repo.RevokeSubjectRefreshTokens(ctx, string(core.KindStaff), st.ID, s.clock.Now()); err != nil {
 		return err
 	}
 	s.audit(ctx, AuditEntry{Action: "staff.password_changed", TargetKind: "staff", TargetID: st.ID})

@@ -1474,3 +1474,32 @@ func TestAuditTrail(t *testing.T) {
 		// every password, secret, code, token and number used above.
 	})
 }
+
+// Changing the password needs the current one, and guessing it through a
+// stolen access token locks like failed sign-ins; a change signs other
+// sessions out.
+func TestChangePassword(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		acct := e.seedStaff(t, "byter@a.test", core.RoleCaseworker, agencyA)
+		first := e.login(t, acct)
+		other := e.login(t, acct)
+		change := func(current string) response {
+			return e.call(t, http.MethodPost, "/v1/me/password", first.AccessToken,
+				map[string]string{"current_password": current, "new_password": "a-brand-new-password"})
+		}
+		for i := 0; i < 5; i++ {
+			wantProblem(t, change("not-the-current-one"), http.StatusBadRequest, "current_password")
+		}
+		r := change("still-not-the-current-one")
+		if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+			t.Fatalf("after repeated wrong current passwords: %s", r)
+		}
+		e.clock.Advance(2 * time.Hour)
+		first = e.login(t, acct)
+		wantStatus(t, change(acct.Password), http.StatusNoContent)
+		refreshed := e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {other.RefreshToken}}, "", "")
+		wantProblem(t, refreshed, http.StatusUnauthorized)
+	})
+}
