@@ -16,13 +16,15 @@ type PumpEvent struct {
 	Payload  []byte
 }
 
-// ConsumedStore remembers which events a consumer has applied. A pump whose
-// Cursors also implement it skips what it applied before, so the events it
-// reads again (see lookback) cost one query instead of their whole work.
+// ConsumedStore remembers which events each consumer has applied. A pump
+// whose Cursors also implement it skips what it applied before, so the
+// events it reads again (see lookback) cost one query instead of their whole
+// work. Consumers sharing a store keep separate records: one consumer's
+// event is not another's.
 type ConsumedStore interface {
-	// Consumed returns which of ids were marked consumed.
-	Consumed(ctx context.Context, ids []string) (map[string]bool, error)
-	MarkConsumed(ctx context.Context, id string, at time.Time) error
+	// Consumed returns which of ids consumer has marked consumed.
+	Consumed(ctx context.Context, consumer string, ids []string) (map[string]bool, error)
+	MarkConsumed(ctx context.Context, consumer string, ids []string, at time.Time) error
 }
 
 // Pump reads one service's outbox by cursor and hands each event to Apply,
@@ -55,11 +57,13 @@ func (p Pump) Poll(ctx context.Context) (int, error) {
 		for i, ev := range events {
 			ids[i] = ev.ID
 		}
-		if consumed, err = seen.Consumed(ctx, ids); err != nil {
+		if consumed, err = seen.Consumed(ctx, p.Name, ids); err != nil {
 			return 0, err
 		}
 	}
 	start, fresh := pos, 0
+	var applied []string
+	var failed error
 	for _, ev := range events {
 		if ev.Seq > start {
 			fresh++
@@ -68,21 +72,31 @@ func (p Pump) Poll(ctx context.Context) (int, error) {
 			pos = max(pos, ev.Seq)
 			continue
 		}
-		err := p.Apply(ctx, ev)
-		if err == nil && remembers {
-			// Marking may fail after Apply succeeded: the event is applied
-			// again later, which Apply tolerates.
-			err = seen.MarkConsumed(ctx, ev.ID, time.Now().UTC())
+		if failed = p.Apply(ctx, ev); failed != nil {
+			// Stop here: the cursor stays before the failed event, so it
+			// and those after it are tried again at the next poll.
+			pos = max(pos, ev.Seq-1)
+			break
 		}
-		if err != nil {
-			// Stop here: the cursor stays before the failed event, so it is
-			// tried again at the next poll.
-			_ = p.Cursors.SetCursor(ctx, p.Name, max(pos, ev.Seq-1))
-			return 0, err
-		}
+		applied = append(applied, ev.ID)
 		pos = max(pos, ev.Seq)
 	}
-	return fresh, p.Cursors.SetCursor(ctx, p.Name, pos)
+	// One write for the whole poll. Should it fail after the events were
+	// applied, they are applied again later, which Apply tolerates.
+	if remembers && len(applied) > 0 {
+		if err := seen.MarkConsumed(ctx, p.Name, applied, time.Now().UTC()); err != nil {
+			return 0, err
+		}
+	}
+	if pos != start {
+		if err := p.Cursors.SetCursor(ctx, p.Name, pos); err != nil {
+			return 0, err
+		}
+	}
+	if failed != nil {
+		return 0, failed
+	}
+	return fresh, nil
 }
 
 // Run polls every interval until ctx ends, logging failures.

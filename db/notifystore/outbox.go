@@ -163,6 +163,15 @@ func (o *Outbox) Message(ctx context.Context, id string) (notify.StoredMessage, 
 	return r.domain(), nil
 }
 
+// MessageByKey returns the message stored under a dedupe key.
+func (o *Outbox) MessageByKey(ctx context.Context, dedupeKey string) (notify.StoredMessage, error) {
+	var r messageRow
+	if err := o.db.GetContext(ctx, &r, o.db.Rebind(`SELECT `+messageColumns+` FROM notify_messages WHERE dedupe_key = ?`), dedupeKey); err != nil {
+		return notify.StoredMessage{}, db.MapError(err)
+	}
+	return r.domain(), nil
+}
+
 // Retry makes a dead message pending again.
 func (o *Outbox) Retry(ctx context.Context, id string, now time.Time) error {
 	return o.db.InTx(ctx, func(tx *sqlx.Tx) error {
@@ -233,5 +242,51 @@ func (o *Outbox) SetCursor(ctx context.Context, consumer string, position int64)
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notify_cursors (consumer, position) VALUES (?, ?)
 			ON CONFLICT (consumer) DO UPDATE SET position = excluded.position`), consumer, position)
 		return db.MapError(err)
+	})
+}
+
+// ---- consumed events ----
+
+// consumedKey is the row of one consumer's event: consumers (notify's,
+// webhooks') share the table, each with its own record of an event.
+func consumedKey(consumer, eventID string) string { return consumer + "/" + eventID }
+
+// Consumed returns which of the event ids consumer marked consumed.
+func (o *Outbox) Consumed(ctx context.Context, consumer string, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(ids))
+	byKey := make(map[string]string, len(ids))
+	for i, id := range ids {
+		keys[i] = consumedKey(consumer, id)
+		byKey[keys[i]] = id
+	}
+	q, args, err := sqlx.In(`SELECT event_id FROM notify_consumed WHERE event_id IN (?)`, keys)
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	if err := o.db.SelectContext(ctx, &found, o.db.Rebind(q), args...); err != nil {
+		return nil, db.MapError(err)
+	}
+	for _, k := range found {
+		out[byKey[k]] = true
+	}
+	return out, nil
+}
+
+// MarkConsumed records that consumer applied the events; marking twice is
+// no error.
+func (o *Outbox) MarkConsumed(ctx context.Context, consumer string, ids []string, at time.Time) error {
+	return o.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO notify_consumed (event_id, consumed_at) VALUES (?, ?)
+				ON CONFLICT (event_id) DO NOTHING`), consumedKey(consumer, id), at.UTC()); err != nil {
+				return db.MapError(err)
+			}
+		}
+		return nil
 	})
 }

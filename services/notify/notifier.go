@@ -2,8 +2,6 @@ package notify
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,7 +113,9 @@ type appointmentPayload struct {
 		Sequence int    `json:"sequence"`
 	} `json:"appointment"`
 	Change struct {
-		Reason string `json:"reason"`
+		Reason   string `json:"reason"`
+		OldStart string `json:"old_start"`
+		OldEnd   string `json:"old_end"`
 	} `json:"change"`
 }
 
@@ -150,6 +150,11 @@ func (n Notifier) HandleBookingEvent(ctx context.Context, ev Event) error {
 		msgs, err = n.invitations(ev, a, citizen, calendar.MethodRequest)
 		if err == nil && ev.Type == "appointment.booked" {
 			msgs = append(msgs, n.smsConfirmation(ev, a, citizen)...)
+		}
+		if err == nil && ev.Type == "appointment.rescheduled" {
+			var handover []StoredMessage
+			handover, err = n.handover(ctx, a, citizen, p)
+			msgs = append(msgs, handover...)
 		}
 		if err == nil && n.Reminders != nil {
 			err = n.Reminders.PlanReminder(ctx, a.ID, a.Sequence, a.Start.Add(-n.reminderBefore()))
@@ -201,7 +206,20 @@ func (n Notifier) SendReminders(ctx context.Context) (int, error) {
 			_ = n.Reminders.DropReminder(ctx, id)
 			continue
 		}
+		if due := a.Start.Add(-n.reminderBefore()); due.After(n.now()) {
+			// Moved later since the plan was made, and notify has not read
+			// the move yet: plan for the new time instead of reminding early.
+			if err := n.Reminders.PlanReminder(ctx, a.ID, a.Sequence, due); err != nil {
+				return count, err
+			}
+			continue
+		}
 		citizen, err := n.People.Citizen(ctx, a.CitizenID)
+		if errors.Is(err, core.ErrNotFound) {
+			// A citizen who is gone must not hold up everyone else's reminders.
+			_ = n.Reminders.DropReminder(ctx, id)
+			continue
+		}
 		if err != nil {
 			return count, err
 		}
@@ -235,10 +253,10 @@ func langOf(l string) string {
 	return "sv"
 }
 
-func newMessageID() string {
-	b := make([]byte, 15)
-	_, _ = rand.Read(b)
-	return "<" + strings.ToLower(base32.StdEncoding.EncodeToString(b)) + "@tidbok>"
+// newMessageID is a stored message's Message-ID, fixed before the first
+// attempt so every retry carries it, in the booking mailbox's domain.
+func (n Notifier) newMessageID() string {
+	return NewMessageID(n.From.Email[strings.LastIndexByte(n.From.Email, '@')+1:])
 }
 
 func (n Notifier) email(key, agencyID string, to Address, subject, text string, cal *Calendar) StoredMessage {
@@ -246,14 +264,14 @@ func (n Notifier) email(key, agencyID string, to Address, subject, text string, 
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
 	body, _ := json.Marshal(m)
 	now := n.now()
-	return StoredMessage{ID: core.NewID(), DedupeKey: key, Channel: ChannelEmail, Recipient: to.Email, MessageID: newMessageID(),
+	return StoredMessage{ID: core.NewID(), DedupeKey: key, Channel: ChannelEmail, Recipient: to.Email, MessageID: n.newMessageID(),
 		Subject: subject, Body: body, AgencyID: agencyID, Status: StatusPending, NextAttemptAt: now, CreatedAt: now}
 }
 
 func (n Notifier) sms(key, agencyID, to, text string) StoredMessage {
-	body, _ := json.Marshal(SMSBody{To: to, Text: GSM7(text)})
+	body, _ := json.Marshal(SMSBody{To: to, Text: fitSMS(GSM7(text))})
 	now := n.now()
-	return StoredMessage{ID: core.NewID(), DedupeKey: key, Channel: ChannelSMS, Recipient: to, MessageID: newMessageID(),
+	return StoredMessage{ID: core.NewID(), DedupeKey: key, Channel: ChannelSMS, Recipient: to, MessageID: n.newMessageID(),
 		Body: body, AgencyID: agencyID, Status: StatusPending, NextAttemptAt: now, CreatedAt: now}
 }
 
@@ -285,7 +303,7 @@ func (n Notifier) invitations(ev Event, a AppointmentInfo, citizen Recipient, me
 		targets = append(targets, target{"staff", Address{Name: a.StaffName, Email: a.StaffEmail}, "sv"})
 	}
 	for _, t := range targets {
-		e, err := n.calendarEvent(a, citizen, t.lang)
+		e, err := n.calendarEvent(a, citizen, t.lang, t.role)
 		if err != nil {
 			return nil, err
 		}
@@ -298,14 +316,20 @@ func (n Notifier) invitations(ev Event, a AppointmentInfo, citizen Recipient, me
 		if err != nil {
 			return nil, fmt.Errorf("calendar for appointment %s: %w", a.ID, err)
 		}
-		subject, text := invitationText(t.lang, ev.Type, a, t.role)
-		out = append(out, n.email(ev.ID+":"+t.role, a.AgencyID, t.to, subject, text, &Calendar{Method: method, Data: data}))
+		subject, text := invitationText(t.lang, ev.Type, a)
+		if t.role == "staff" {
+			subject, text = staffInvitationText(ev.Type, a, citizen.Name)
+		}
+		out = append(out, n.email(invitationKey(a.ID, a.Sequence, t.role), a.AgencyID, t.to, subject, text, &Calendar{Method: method, Data: data}))
 	}
 	return out, nil
 }
 
-func (n Notifier) calendarEvent(a AppointmentInfo, citizen Recipient, lang string) (calendar.Event, error) {
-	loc, err := time.LoadLocation(a.TimeZone)
+// calendarEvent is the appointment as role (citizen or staff) sees it in
+// their calendar: the same UID, SEQUENCE, times and attendees for both, the
+// title and description in their words.
+func (n Notifier) calendarEvent(a AppointmentInfo, citizen Recipient, lang, role string) (calendar.Event, error) {
+	loc, err := location(a.TimeZone)
 	if err != nil {
 		return calendar.Event{}, err
 	}
@@ -315,6 +339,9 @@ func (n Notifier) calendarEvent(a AppointmentInfo, citizen Recipient, lang strin
 		Summary: meetingName(lang, a) + " – " + a.AgencyName, Description: description(lang, a),
 		LocationText: locationText(lang, a), Organizer: calendar.Person{Name: a.AgencyName, Email: n.From.Email},
 		Alarm: &alarm, Created: a.Created, LastModified: n.now(),
+	}
+	if role == "staff" {
+		e.Summary, e.Description, e.LocationText = staffSummary(a, citizen.Name), staffDescription(a, citizen.Name), staffLocationText(a)
 	}
 	if a.Status == "cancelled" {
 		e.Status = calendar.StatusCancelled
@@ -328,6 +355,56 @@ func (n Notifier) calendarEvent(a AppointmentInfo, citizen Recipient, lang strin
 			Role: calendar.RoleChair, PartStat: calendar.PartStatAccepted})
 	}
 	return e, nil
+}
+
+// invitationKey names the invitation of one version of an appointment to
+// one role: each version is sent once, and the staff member a version went
+// to can be found again when the meeting moves to a colleague.
+func invitationKey(appointmentID string, sequence int, role string) string {
+	return fmt.Sprintf("invite:%s:%d:%s", appointmentID, sequence, role)
+}
+
+// handover cancels the meeting in the calendar of the staff member it was
+// with, when a move gave it to a colleague: they hold the version before
+// this one, at its old time.
+func (n Notifier) handover(ctx context.Context, a AppointmentInfo, citizen Recipient, p appointmentPayload) ([]StoredMessage, error) {
+	var former Address
+	// The newest earlier version that went to a staff member.
+	for seq := a.Sequence - 1; seq >= 0 && former.Email == ""; seq-- {
+		m, err := n.Outbox.MessageByKey(ctx, invitationKey(a.ID, seq, "staff"))
+		if errors.Is(err, core.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var sent Message
+		if err := json.Unmarshal(m.Body, &sent); err == nil && len(sent.To) == 1 {
+			former = sent.To[0]
+		}
+	}
+	if former.Email == "" || strings.EqualFold(former.Email, a.StaffEmail) {
+		return nil, nil
+	}
+	old := a
+	old.Status, old.StaffName, old.StaffEmail = "cancelled", former.Name, former.Email
+	if start, err := time.Parse(time.RFC3339, p.Change.OldStart); err == nil {
+		old.Start = start
+	}
+	if end, err := time.Parse(time.RFC3339, p.Change.OldEnd); err == nil {
+		old.End = end
+	}
+	e, err := n.calendarEvent(old, citizen, "sv", "staff")
+	if err != nil {
+		return nil, err
+	}
+	data, err := calendar.Cancel(e, n.now())
+	if err != nil {
+		return nil, fmt.Errorf("calendar for appointment %s: %w", a.ID, err)
+	}
+	subject, text := staffHandoverText(old, citizen.Name)
+	return []StoredMessage{n.email(invitationKey(a.ID, a.Sequence, "former-staff"), a.AgencyID, former, subject, text,
+		&Calendar{Method: calendar.MethodCancel, Data: data})}, nil
 }
 
 func (n Notifier) smsConfirmation(ev Event, a AppointmentInfo, citizen Recipient) []StoredMessage {
@@ -368,15 +445,24 @@ type casePayload struct {
 }
 
 // HandleCaseEvent e-mails the citizen about every change of their case they
-// can see, except the ones they made themselves.
+// can see, except the ones they made themselves and the meetings, which
+// their invitations tell. A status change is always seen (the case shows
+// its status); the note with it only when it was meant for the citizen.
 func (n Notifier) HandleCaseEvent(ctx context.Context, ev Event) error {
 	ctx = system(ctx)
-	if ev.Type == "case.message_from_citizen" || ev.Type == "case.withdrawn" {
+	switch ev.Type {
+	case "case.message_from_citizen", "case.withdrawn", "case.appointment":
 		return nil
 	}
 	var p casePayload
-	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.Entry == nil || !p.Entry.VisibleToCitizen || p.Case.CitizenID == "" {
+	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.Entry == nil || p.Case.CitizenID == "" {
 		return nil
+	}
+	if !p.Entry.VisibleToCitizen {
+		if p.Entry.Kind != "status" || p.Entry.StatusTo == "" {
+			return nil // an internal note or assignment
+		}
+		p.Entry.Body = "" // intake leaves it out already; never mail an internal note
 	}
 	citizen, err := n.People.Citizen(ctx, p.Case.CitizenID)
 	if errors.Is(err, core.ErrNotFound) {
@@ -389,7 +475,7 @@ func (n Notifier) HandleCaseEvent(ctx context.Context, ev Event) error {
 		return nil
 	}
 	lang := langOf(citizen.Language)
-	subject, text := caseUpdateText(lang, p.Case.Reference, p.Case.Subject, p.Entry.Kind, p.Entry.StatusTo, p.Entry.Body, n.BaseURL)
+	subject, text := caseUpdateText(lang, ev.Type, p.Case.Reference, p.Case.Subject, p.Entry.Kind, p.Entry.StatusTo, p.Entry.Body, n.BaseURL)
 	return n.Outbox.Enqueue(ctx, []StoredMessage{n.email(ev.ID+":citizen", p.Case.AgencyID,
 		Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil)})
 }

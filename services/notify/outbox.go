@@ -62,6 +62,9 @@ type OutboxRepository interface {
 	MarkFailed(ctx context.Context, id string, attempts int, next time.Time, lastError string, dead bool) error
 	ListMessages(ctx context.Context, status, agencyID string, limit int) ([]StoredMessage, error)
 	Message(ctx context.Context, id string) (StoredMessage, error)
+	// MessageByKey returns the message stored under a dedupe key, or
+	// core.ErrNotFound.
+	MessageByKey(ctx context.Context, dedupeKey string) (StoredMessage, error)
 	// Retry makes a dead message pending again, due at now.
 	Retry(ctx context.Context, id string, now time.Time) error
 }
@@ -77,7 +80,8 @@ type Sender struct {
 	Mailer Mailer
 	SMS    SMSSender
 	Clock  core.Clock
-	// Lease is how long a claimed message is left to one sender.
+	// Lease is how long a claimed message is left to one sender (2 minutes
+	// when zero). A sender starts no message of a batch after half of it.
 	Lease time.Duration
 }
 
@@ -93,7 +97,8 @@ func (s Sender) SendDue(ctx context.Context, batch int) (int, error) {
 	if lease == 0 {
 		lease = 2 * time.Minute
 	}
-	msgs, err := s.Repo.ClaimDue(ctx, clock.Now(), batch, lease)
+	claimed := clock.Now()
+	msgs, err := s.Repo.ClaimDue(ctx, claimed, batch, lease)
 	if err != nil {
 		return 0, err
 	}
@@ -101,6 +106,12 @@ func (s Sender) SendDue(ctx context.Context, batch int) (int, error) {
 	for _, m := range msgs {
 		if ctx.Err() != nil {
 			return sent, ctx.Err()
+		}
+		if clock.Now().After(claimed.Add(lease / 2)) {
+			// A slow relay has used up half the lease: stop taking messages
+			// from this batch. Another sender may claim them once the lease
+			// runs out, and must not find this one still sending them.
+			break
 		}
 		err := s.send(ctx, m)
 		now := clock.Now()

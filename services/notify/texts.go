@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -13,10 +14,26 @@ var weekdaysSV = []string{"söndag", "måndag", "tisdag", "onsdag", "torsdag", "
 var monthsSV = []string{"", "januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"}
 
 func local(a AppointmentInfo, t time.Time) time.Time {
-	if loc, err := time.LoadLocation(a.TimeZone); err == nil {
+	if loc, err := location(a.TimeZone); err == nil {
 		return t.In(loc)
 	}
 	return t
+}
+
+// zones caches loaded locations: time.LoadLocation reads the zone database
+// from disk on every call, and every message needs its zone several times.
+var zones sync.Map // name → *time.Location
+
+func location(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 func when(lang string, a AppointmentInfo) string {
@@ -29,10 +46,17 @@ func when(lang string, a AppointmentInfo) string {
 }
 
 func meetingName(lang string, a AppointmentInfo) string {
-	if lang == "en" && a.MeetingTypeEN != "" {
+	switch {
+	case lang == "en" && a.MeetingTypeEN != "":
 		return a.MeetingTypeEN
+	case a.MeetingTypeSV != "":
+		return a.MeetingTypeSV
+	case lang == "en":
+		// The meeting type was retired since the booking: booking no
+		// longer lists it, but the meeting still needs a name.
+		return "Meeting"
 	}
-	return a.MeetingTypeSV
+	return "Möte"
 }
 
 func locationText(lang string, a AppointmentInfo) string {
@@ -104,7 +128,9 @@ func description(lang string, a AppointmentInfo) string {
 	return b.String()
 }
 
-func invitationText(lang, eventType string, a AppointmentInfo, role string) (subject, text string) {
+// invitationText is the citizen's wording of an invitation: their meeting
+// with the agency, when and where, and how to change it.
+func invitationText(lang, eventType string, a AppointmentInfo) (subject, text string) {
 	name := meetingName(lang, a)
 	w := when(lang, a)
 	switch {
@@ -136,6 +162,84 @@ func invitationText(lang, eventType string, a AppointmentInfo, role string) (sub
 		text = fmt.Sprintf("Ditt möte med %s är bokat: %s.", a.AgencyName, w)
 	}
 	return subject, text + "\n\n" + description(lang, a)
+}
+
+// citizenLabel names the citizen to staff; a citizen booked by e-mail or
+// phone alone may have no name on record.
+func citizenLabel(name string) string {
+	if strings.TrimSpace(name) == "" {
+		return "en medborgare"
+	}
+	return name
+}
+
+// staffInvitationText is the staff member's wording, in Swedish: who they
+// meet, for what, when and where. Staff keep their own calendars, so there
+// is nothing about changing the meeting through the booking page.
+func staffInvitationText(eventType string, a AppointmentInfo, citizenName string) (subject, text string) {
+	name := meetingName("sv", a)
+	who := citizenLabel(citizenName)
+	w := when("sv", a)
+	switch eventType {
+	case "appointment.cancelled":
+		subject = fmt.Sprintf("Avbokat: %s med %s, %s", name, who, w)
+		text = fmt.Sprintf("Mötet med %s (%s) %s är avbokat.", who, name, w)
+		if a.CancelReason != "" {
+			text += "\n\nAnledning: " + a.CancelReason
+		}
+		return subject, text
+	case "appointment.rescheduled":
+		subject = fmt.Sprintf("Ny tid: %s med %s, %s", name, who, w)
+		text = fmt.Sprintf("Mötet med %s (%s) har fått en ny tid: %s.", who, name, w)
+	default:
+		subject = fmt.Sprintf("Bokat: %s med %s, %s", name, who, w)
+		text = fmt.Sprintf("Du har fått ett nytt möte med %s: %s, %s.", who, name, w)
+	}
+	return subject, text + "\n\n" + staffDescription(a, citizenName)
+}
+
+// staffHandoverText tells a staff member that a meeting they had moved to a
+// colleague; a is the meeting as they knew it.
+func staffHandoverText(a AppointmentInfo, citizenName string) (subject, text string) {
+	name := meetingName("sv", a)
+	who := citizenLabel(citizenName)
+	w := when("sv", a)
+	subject = fmt.Sprintf("Flyttat till en kollega: %s med %s, %s", name, who, w)
+	text = fmt.Sprintf("Mötet med %s (%s) %s har flyttats till en ny tid hos en kollega. Det tas bort ur din kalender.", who, name, w)
+	return subject, text
+}
+
+// staffSummary is the staff member's calendar title: the meeting and who
+// comes to it.
+func staffSummary(a AppointmentInfo, citizenName string) string {
+	return meetingName("sv", a) + " – " + citizenLabel(citizenName)
+}
+
+// staffDescription is what the staff member needs before the meeting.
+func staffDescription(a AppointmentInfo, citizenName string) string {
+	var b strings.Builder
+	b.WriteString("Medborgare: " + citizenLabel(citizenName) + "\n")
+	b.WriteString("Mötestyp: " + meetingName("sv", a) + "\n")
+	b.WriteString(staffLocationText(a) + "\n")
+	if a.InterpreterLanguage != "" {
+		b.WriteString("Tolk är bokad: " + a.InterpreterLanguage + "\n")
+	}
+	b.WriteString("\nMötet finns i Tidbok hos " + a.AgencyName + ".")
+	return b.String()
+}
+
+// staffLocationText is where the meeting is, seen from the staff member's side.
+func staffLocationText(a AppointmentInfo) string {
+	switch a.Mode {
+	case "phone":
+		if a.PhoneDirection == "citizen_calls" {
+			return "Telefon: medborgaren ringer dig"
+		}
+		return "Telefon: ring medborgaren på " + a.PhoneNumber
+	case "video":
+		return "Videomöte: " + a.VideoURL
+	}
+	return locationText("sv", a)
 }
 
 func reminderText(lang string, a AppointmentInfo) (subject, text string) {
@@ -203,9 +307,12 @@ var statusEN = map[string]string{
 	"in_progress": "in progress", "waiting_for_citizen": "waiting for you", "resolved": "resolved", "closed": "closed", "withdrawn": "withdrawn",
 }
 
-func caseUpdateText(lang, reference, subject, kind, statusTo, body, baseURL string) (string, string) {
+func caseUpdateText(lang, eventType, reference, subject, kind, statusTo, body, baseURL string) (string, string) {
 	if lang == "en" {
 		text := fmt.Sprintf("There is news in your case %s (%s).", reference, subject)
+		if eventType == "case.submitted" {
+			text = fmt.Sprintf("We have received your case %s (%s).", reference, subject)
+		}
 		if kind == "status" && statusTo != "" {
 			text += "\n\nStatus: " + statusEN[statusTo]
 		}
@@ -215,6 +322,9 @@ func caseUpdateText(lang, reference, subject, kind, statusTo, body, baseURL stri
 		return "Your case " + reference, text + "\n\nSee the whole case when you sign in: " + baseURL
 	}
 	text := fmt.Sprintf("Det finns nyheter i ditt ärende %s (%s).", reference, subject)
+	if eventType == "case.submitted" {
+		text = fmt.Sprintf("Vi har tagit emot ditt ärende %s (%s).", reference, subject)
+	}
 	if kind == "status" && statusTo != "" {
 		text += "\n\nStatus: " + statusSV[statusTo]
 	}
@@ -227,6 +337,19 @@ func caseUpdateText(lang, reference, subject, kind, statusTo, body, baseURL stri
 // gsm7 is the GSM 03.38 default alphabet: texts made of it fit 160
 // characters a message and show right on every phone.
 const gsm7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+
+// smsLength is how many characters of the GSM 7-bit alphabet one text
+// message holds; a longer text is split in parts and billed per part.
+const smsLength = 160
+
+// fitSMS cuts s (already GSM-7-safe) to one text message.
+func fitSMS(s string) string {
+	r := []rune(s)
+	if len(r) <= smsLength {
+		return s
+	}
+	return string(r[:smsLength-3]) + "..."
+}
 
 // GSM7 makes s safe for SMS: characters outside the GSM 7-bit alphabet
 // become their closest plain form, or '?'.

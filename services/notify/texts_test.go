@@ -1,0 +1,131 @@
+package notify
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// gsmBasicSet is GSM 03.38's basic character set, from the standard's table.
+const gsmBasicSet = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+
+func outsideGSM(s string) []rune {
+	var out []rune
+	for _, r := range s {
+		if !strings.ContainsRune(gsmBasicSet, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestGSM7(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"Swedish letters stay", "Återbesök på Vårdcentral Ängelholm, Öland", "Återbesök på Vårdcentral Ängelholm, Öland"},
+		{"dashes and quotes fold to their plain form", "10.00–10.30 “Rådgivning” — Bertil’s", "10.00-10.30 \"Rådgivning\" - Bertil's"},
+		{"accents outside the alphabet lose them", "Café Ásgeir, Níelsdóttir", "Café Asgeir, Nielsdottir"},
+		{"the escape table would cost two characters: replaced", "{[€]}^~|\\", "?????????"},
+		{"emoji and other scripts are replaced", "Möte 📅 مرحبا", "Möte ? ?????"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := GSM7(tc.in)
+			if got != tc.want {
+				t.Fatalf("GSM7(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			if bad := outsideGSM(got); len(bad) > 0 {
+				t.Fatalf("%q outside the basic set in %q", bad, got)
+			}
+		})
+	}
+}
+
+func FuzzGSM7IsAlwaysSafe(f *testing.F) {
+	for _, s := range []string{"", "Bokat: Exempelby kommun, 25 mar kl 10.00.", "€{}", "📅", "\xff\xfe", "a\u0301"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := fitSMS(GSM7(s))
+		if bad := outsideGSM(got); len(bad) > 0 {
+			t.Fatalf("GSM7(%q) = %q has %q", s, got, bad)
+		}
+		if n := utf8.RuneCountInString(got); n > smsLength {
+			t.Fatalf("%d characters", n)
+		}
+	})
+}
+
+func sampleAppointment() AppointmentInfo {
+	return AppointmentInfo{ID: "a1", AgencyName: "Exempelby kommun", TimeZone: "Europe/Stockholm",
+		MeetingTypeSV: "Bygglovsrådgivning", MeetingTypeEN: "Building permit advice", Mode: "in_person",
+		Start: time.Date(2027, 3, 25, 9, 0, 0, 0, time.UTC), End: time.Date(2027, 3, 25, 9, 30, 0, 0, time.UTC),
+		OfficeName: "Stadshuset, plan 3", OfficeAddress: "Storgatan 12, 123 40 Exempelby",
+		StaffName: "Bertil Bygglov", StaffEmail: "bertil@exempelby.se"}
+}
+
+func TestTextMessagesFitOneSMS(t *testing.T) {
+	long := sampleAppointment()
+	long.AgencyName = "Samordningsförbundet för arbetslivsinriktad rehabilitering i Exempelby, Testby och Provköpings kommuner"
+	long.OfficeName = "Medborgarkontoret i det gamla stadshuset vid torget, ingång från Kyrkogatan (följ skyltarna “Reception”)"
+	for _, a := range []AppointmentInfo{sampleAppointment(), long} {
+		for _, lang := range []string{"sv", "en"} {
+			for _, text := range []string{smsConfirmation(lang, a), smsReminder(lang, a)} {
+				got := fitSMS(GSM7(text))
+				if n := utf8.RuneCountInString(got); n > smsLength {
+					t.Errorf("%d characters: %q", n, got)
+				}
+				if bad := outsideGSM(got); len(bad) > 0 {
+					t.Errorf("%q outside GSM 03.38: %q", bad, got)
+				}
+			}
+		}
+	}
+	if got := smsConfirmation("sv", sampleAppointment()); got != "Bokat: Exempelby kommun, 25 mar kl 10.00. Stadshuset, plan 3." {
+		t.Errorf("a typical confirmation reads %q", got)
+	}
+}
+
+func TestStaffReadAboutTheCitizen(t *testing.T) {
+	a := sampleAppointment()
+	tests := []struct {
+		name, event, citizen, subject, text string
+	}{
+		{"a booking names the citizen and the meeting", "appointment.booked", "Karin Lindqvist",
+			"Bokat: Bygglovsrådgivning med Karin Lindqvist, torsdag 25 mars 2027 kl. 10.00–10.30",
+			"Du har fått ett nytt möte med Karin Lindqvist: Bygglovsrådgivning, torsdag 25 mars 2027 kl. 10.00–10.30."},
+		{"a move gives the new time", "appointment.rescheduled", "Karin Lindqvist",
+			"Ny tid: Bygglovsrådgivning med Karin Lindqvist, torsdag 25 mars 2027 kl. 10.00–10.30",
+			"Mötet med Karin Lindqvist (Bygglovsrådgivning) har fått en ny tid: torsdag 25 mars 2027 kl. 10.00–10.30."},
+		{"a citizen without a name on record is a citizen", "appointment.cancelled", "",
+			"Avbokat: Bygglovsrådgivning med en medborgare, torsdag 25 mars 2027 kl. 10.00–10.30",
+			"Mötet med en medborgare (Bygglovsrådgivning) torsdag 25 mars 2027 kl. 10.00–10.30 är avbokat."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			subject, text := staffInvitationText(tc.event, a, tc.citizen)
+			if subject != tc.subject || !strings.HasPrefix(text, tc.text) {
+				t.Fatalf("subject %q\ntext %q", subject, text)
+			}
+			if strings.Contains(text, "Ditt möte") || strings.Contains(text, "Du träffar") || strings.Contains(text, "bokningssida") {
+				t.Fatalf("staff text in the citizen's words: %q", text)
+			}
+		})
+	}
+	if got := staffLocationText(AppointmentInfo{Mode: "phone", PhoneNumber: "+46701234567"}); got != "Telefon: ring medborgaren på +46701234567" {
+		t.Errorf("phone meeting for staff: %q", got)
+	}
+}
+
+func TestAMeetingWhoseTypeWasRetiredStillHasAName(t *testing.T) {
+	a := sampleAppointment()
+	a.MeetingTypeSV, a.MeetingTypeEN = "", ""
+	for lang, want := range map[string]string{"sv": "Bokat: Möte, torsdag", "en": "Booked: Meeting, Thursday"} {
+		if subject, _ := invitationText(lang, "appointment.booked", a); !strings.HasPrefix(subject, want) {
+			t.Errorf("%s subject %q, want it to begin %q", lang, subject, want)
+		}
+	}
+}
