@@ -36,6 +36,14 @@ type Stores struct {
 	Directory DirectoryStore
 	Accounts  AccountStore
 	Schedules ScheduleStore
+	// Appointments, with Schedules, books a few appointments and call-back
+	// requests so that lists are not empty; Citizens registers the citizens
+	// they are for. Both are optional.
+	Appointments AppointmentStore
+	Citizens     CitizenStore
+	// Intake writes case categories, reference prefixes and Anna's cases
+	// (demo/intake.go).
+	Intake IntakeStore
 }
 
 // Secrets are the demo's password and client secret. Keep them from the
@@ -115,6 +123,16 @@ func Load(ctx context.Context, s Stores, secrets Secrets) (Credentials, error) {
 	}
 	if s.Schedules != nil {
 		if err := loadSchedules(ctx, s.Schedules, time.Now()); err != nil {
+			return Credentials{}, err
+		}
+		if s.Appointments != nil {
+			if err := loadAppointments(ctx, s.Appointments, s.Citizens, time.Now()); err != nil {
+				return Credentials{}, err
+			}
+		}
+	}
+	if s.Intake != nil {
+		if err := loadIntake(ctx, s.Intake, s.Citizens, time.Now()); err != nil {
 			return Credentials{}, err
 		}
 	}

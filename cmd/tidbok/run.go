@@ -14,6 +14,7 @@ import (
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/db/bookingstore"
+	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/demo"
 	"github.com/tidbok/tidbok/services/auth"
 )
@@ -177,7 +178,8 @@ func seed(ctx context.Context, args []string, getenv func(string) string, stdout
 	if secrets.ClientSecret == "" {
 		secrets.ClientSecret = auth.NewClientSecret()
 	}
-	creds, err := demo.Load(ctx, demo.Stores{Directory: bookingstore.New(d), Accounts: authstore.New(d), Schedules: bookingstore.New(d)}, secrets)
+	creds, err := demo.Load(ctx, demo.Stores{Directory: bookingstore.New(d), Accounts: authstore.New(d), Schedules: bookingstore.New(d),
+		Appointments: bookingstore.New(d), Citizens: authstore.New(d), Intake: intakestore.New(d)}, secrets)
 	if err != nil {
 		return err
 	}

@@ -165,8 +165,38 @@ func appointmentToRow(a booking.Appointment, blockID string) appointmentRow {
 		Sequence: a.Sequence, Version: a.Version, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 }
 
+// checkActiveLimit refuses a booking that would give the citizen more
+// active appointments of the meeting type than it allows. It runs inside the
+// booking's transaction: SQLite's write lock serializes every booking, and
+// on PostgreSQL a lock per citizen makes that citizen's bookings take turns,
+// where READ COMMITTED would let two of them count the same rows.
+func (s *Store) checkActiveLimit(ctx context.Context, tx *sqlx.Tx, a booking.Appointment, now time.Time) error {
+	if s.db.Dialect == db.Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "booking/citizen/"+a.CitizenID); err != nil {
+			return db.MapError(err)
+		}
+	}
+	var n struct {
+		Limit  int `db:"max_active_per_citizen"`
+		Active int `db:"active"`
+	}
+	if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT mt.max_active_per_citizen,
+		       (SELECT count(*) FROM booking_appointments
+		         WHERE citizen_id = ? AND meeting_type_id = mt.id AND status IN ('booked', 'arrived') AND ends_at > ?) AS active
+		  FROM booking_meeting_types mt WHERE mt.id = ?`), a.CitizenID, now.UTC(), a.MeetingTypeID); err != nil {
+		return db.MapError(err)
+	}
+	if active, limit := n.Active, n.Limit; active >= limit {
+		return fmt.Errorf("the citizen already has %d booked meeting(s) of this type, and %d is the most allowed; %w", active, limit, booking.ErrTooManyActive)
+	}
+	return nil
+}
+
 func (s *Store) BookAppointment(ctx context.Context, a booking.Appointment, b booking.Block, holdID string, ev booking.Event) error {
 	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.checkActiveLimit(ctx, tx, a, ev.OccurredAt); err != nil {
+			return err
+		}
 		blockID := b.ID
 		if holdID != "" {
 			// The hold's block becomes the appointment's: it never leaves

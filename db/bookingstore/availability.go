@@ -2,6 +2,11 @@ package bookingstore
 
 import (
 	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidbok/tidbok/db"
@@ -9,76 +14,66 @@ import (
 	"github.com/tidbok/tidbok/services/booking/availability"
 )
 
-// margin widens the window of loaded absences, closures and busy time, so
-// buffers and local dates at the edges see everything that touches them.
+// margin widens the window of loaded absences and closures, so local dates
+// at the edges see everything that touches them.
 const margin = 36 * time.Hour
 
-// AvailabilityData loads, in five queries whatever the number of staff, the
-// staff members who serve the meeting type, their offices, absences and busy
-// time, and the agency's closures.
+// busyMargin widens the window of loaded busy time: a slot that starts in
+// the window reaches at most a buffer before it and the longest meeting and
+// a buffer after it.
+const busyMargin = availability.MaxBuffer + 8*time.Hour + availability.MaxBuffer
+
+// AvailabilityData loads the staff members who serve the meeting type, with
+// their offices, absences and busy time, and the agency's closures. It reads
+// two small queries whatever the number of staff, side by side, and two more
+// for the schedules and the blocks of staff whose schedule or bookings
+// changed since the store last read them (everyone, the first time).
 func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (booking.AvailabilityData, error) {
 	var out booking.AvailabilityData
-	var rows []staffRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT `+prefixed("st", staffColumns)+`
-		  FROM booking_staff st JOIN booking_staff_meeting_types l ON l.staff_id = st.id
-		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL
-		 ORDER BY st.id`), meetingTypeID, agencyID); err != nil {
-		return out, db.MapError(err)
+	// Absences and closures do not depend on the staff: read them meanwhile.
+	type rangesResult struct {
+		rows []rangeRow
+		err  error
 	}
-	if len(rows) == 0 {
-		return out, nil
+	rangesc := make(chan rangesResult, 1) // buffered: an early return leaves no goroutine behind
+	go func() {
+		rows, err := s.localRanges(ctx, agencyID, meetingTypeID, from, to)
+		rangesc <- rangesResult{rows, err}
+	}()
+
+	staff, err := s.eligibleStaff(ctx, agencyID, meetingTypeID)
+	if err != nil || len(staff) == 0 {
+		return out, err
 	}
-	index := make(map[string]int, len(rows))
-	out.Staff = make([]availability.Staff, len(rows))
-	for i, r := range rows {
-		m, err := r.domain()
-		if err != nil {
-			return out, err
-		}
-		modes := make([]availability.Mode, len(m.Modes))
-		for j, md := range m.Modes {
-			modes[j] = availability.Mode(md)
-		}
-		out.Staff[i] = availability.Staff{ID: m.ID, MeetingTypeIDs: []string{meetingTypeID}, Modes: modes, Schedule: m.Schedule}
-		index[m.ID] = i
+	index := make(map[string]int, len(staff))
+	out.Staff = make([]availability.Staff, len(staff))
+	for i, st := range staff {
+		out.Staff[i] = availability.Staff{ID: st.id, MeetingTypeIDs: []string{meetingTypeID}, Modes: st.modes,
+			OfficeIDs: st.offices, Schedule: st.schedule}
+		index[st.id] = i
+	}
+	lo, hi := from.Add(-busyMargin).UnixMilli(), to.Add(busyMargin).UnixMilli()
+	busy, err := s.busyTime(ctx, meetingTypeID, staff, lo, hi)
+	if err != nil {
+		return out, err
+	}
+	for i, b := range busy {
+		out.Staff[i].Busy = b.live(lo, hi, now.UnixMilli())
 	}
 
-	var offices []struct {
-		StaffID  string `db:"staff_id"`
-		OfficeID string `db:"office_id"`
+	ranges := <-rangesc
+	if ranges.err != nil {
+		return out, ranges.err
 	}
-	if err := s.db.SelectContext(ctx, &offices, s.db.Rebind(`SELECT o.staff_id, o.office_id
-		  FROM booking_staff_offices o
-		  JOIN booking_staff_meeting_types l ON l.staff_id = o.staff_id
-		  JOIN booking_offices bo ON bo.id = o.office_id
-		 WHERE l.meeting_type_id = ? AND bo.retired_at IS NULL`), meetingTypeID); err != nil {
-		return out, db.MapError(err)
-	}
-	for _, o := range offices {
-		if i, ok := index[o.StaffID]; ok {
-			out.Staff[i].OfficeIDs = append(out.Staff[i].OfficeIDs, o.OfficeID)
+	for _, r := range ranges.rows {
+		if r.What == "closure" {
+			c, err := r.closure()
+			if err != nil {
+				return out, err
+			}
+			out.Closures = append(out.Closures, c.Closure)
+			continue
 		}
-	}
-
-	loc := time.UTC
-	var tz string
-	if err := s.db.GetContext(ctx, &tz, s.db.Rebind(`SELECT time_zone FROM booking_agencies WHERE id = ?`), agencyID); err != nil {
-		return out, db.MapError(err)
-	}
-	if l, err := time.LoadLocation(tz); err == nil {
-		loc = l
-	}
-	// Local wall-clock bounds for absences and closures, stored as text.
-	lo := from.Add(-margin).In(loc).Format("2006-01-02T15:04")
-	hi := to.Add(margin).In(loc).Format("2006-01-02T15:04")
-
-	var absences []localRangeRow
-	if err := s.db.SelectContext(ctx, &absences, s.db.Rebind(`SELECT a.id, a.staff_id AS owner, a.kind, a.start_local, a.end_local, '' AS reason
-		  FROM booking_absences a JOIN booking_staff_meeting_types l ON l.staff_id = a.staff_id
-		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?`), meetingTypeID, lo, hi); err != nil {
-		return out, db.MapError(err)
-	}
-	for _, r := range absences {
 		a, err := r.absence()
 		if err != nil {
 			return out, err
@@ -87,92 +82,443 @@ func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID st
 			out.Staff[i].Schedule.Absences = append(out.Staff[i].Schedule.Absences, a.Absence)
 		}
 	}
+	return out, nil
+}
 
-	var closures []localRangeRow
-	if err := s.db.SelectContext(ctx, &closures, s.db.Rebind(`SELECT id, agency_id AS owner, '' AS kind, start_local, end_local, reason
-		  FROM booking_closures WHERE agency_id = ? AND end_local > ? AND start_local < ?`), agencyID, lo, hi); err != nil {
-		return out, db.MapError(err)
+// rangeRow is an absence of a staff member or a closure of the agency.
+type rangeRow struct {
+	What string `db:"what"` // "absence" or "closure"
+	localRangeRow
+}
+
+// localRanges reads the absences of the staff who serve the meeting type and
+// the agency's closures around [from, to). They are kept as local wall-clock
+// text; bounds in UTC widened by the largest UTC offset there is serve every
+// zone.
+func (s *Store) localRanges(ctx context.Context, agencyID, meetingTypeID string, from, to time.Time) ([]rangeRow, error) {
+	const widest = 14 * time.Hour
+	lo := from.Add(-margin - widest).UTC().Format("2006-01-02T15:04")
+	hi := to.Add(margin + widest).UTC().Format("2006-01-02T15:04")
+	var rows []rangeRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`
+		SELECT 'absence' AS what, a.id, a.staff_id AS owner, a.kind, a.start_local, a.end_local, '' AS reason
+		  FROM booking_absences a JOIN booking_staff_meeting_types l ON l.staff_id = a.staff_id
+		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?
+		UNION ALL
+		SELECT 'closure' AS what, c.id, c.agency_id AS owner, '' AS kind, c.start_local, c.end_local, c.reason
+		  FROM booking_closures c
+		 WHERE c.agency_id = ? AND c.end_local > ? AND c.start_local < ?
+		 ORDER BY 5, 2`), meetingTypeID, lo, hi, agencyID, lo, hi); err != nil {
+		return nil, db.MapError(err)
 	}
-	for _, r := range closures {
-		c, err := r.closure()
-		if err != nil {
-			return out, err
+	return rows, nil
+}
+
+// eligible is one staff member who serves the meeting type, as availability
+// needs them, with the count of changes to their blocks.
+type eligible struct {
+	id          string
+	modes       []availability.Mode
+	offices     []string
+	scheduleKey string
+	schedule    availability.Schedule
+	busyVersion int64
+}
+
+// eligibleStaff reads the staff who serve the meeting type, with a key of
+// their schedule (on PostgreSQL its hash, so the text itself crosses the
+// network only when it changed) and their offices that are not retired.
+func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID string) ([]eligible, error) {
+	var query string
+	switch s.db.Dialect {
+	case db.Postgres:
+		query = `SELECT st.id::text, st.mode_phone, st.mode_video, st.mode_in_person,
+		       md5(st.weekly_hours || '|' || st.exceptions), COALESCE(v.version, 0),
+		       COALESCE((SELECT string_agg(o.office_id::text, ',') FROM booking_staff_offices o
+		                   JOIN booking_offices bo ON bo.id = o.office_id
+		                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '')`
+	default:
+		query = `SELECT st.id, st.mode_phone, st.mode_video, st.mode_in_person,
+		       st.weekly_hours || '|' || st.exceptions, COALESCE(v.version, 0),
+		       COALESCE((SELECT group_concat(o.office_id, ',') FROM booking_staff_offices o
+		                   JOIN booking_offices bo ON bo.id = o.office_id
+		                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '')`
+	}
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(query+`
+		  FROM booking_staff_meeting_types l
+		  JOIN booking_staff st ON st.id = l.staff_id
+		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
+		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`), meetingTypeID, agencyID)
+	if err != nil {
+		return nil, db.MapError(err)
+	}
+	defer rows.Close()
+	var out []eligible
+	var stale []int
+	for rows.Next() {
+		var e eligible
+		var phone, video, inPerson bool
+		var offices string
+		if err := rows.Scan(&e.id, &phone, &video, &inPerson, &e.scheduleKey, &e.busyVersion, &offices); err != nil {
+			return nil, db.MapError(err)
 		}
-		out.Closures = append(out.Closures, c.Closure)
+		for _, m := range modesOf(phone, video, inPerson) {
+			e.modes = append(e.modes, availability.Mode(m))
+		}
+		if offices != "" {
+			e.offices = strings.Split(offices, ",")
+			slices.Sort(e.offices)
+		}
+		var ok bool
+		if e.schedule, ok = s.cache.schedule(e.id, e.scheduleKey); !ok {
+			stale = append(stale, len(out))
+		}
+		out = append(out, e)
 	}
+	if err := rows.Err(); err != nil {
+		return nil, db.MapError(err)
+	}
+	rows.Close()
+	if err := s.readSchedules(ctx, out, stale); err != nil {
+		return nil, err
+	}
+	// Sorted here rather than by the database, which would have to sort
+	// whole rows, schedules and all.
+	slices.SortFunc(out, func(a, b eligible) int { return strings.Compare(a.id, b.id) })
+	return out, nil
+}
 
-	if err := s.loadBusy(ctx, meetingTypeID, from.Add(-margin), to.Add(margin), now.UTC(), index, out.Staff); err != nil {
-		return out, err
+// readSchedules reads and decodes the schedules of staff[i] for i in stale.
+func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int) error {
+	for k := 0; k < len(stale); k += maxInList {
+		chunk := stale[k:min(k+maxInList, len(stale))]
+		at := make(map[string]int, len(chunk))
+		args := make([]any, len(chunk))
+		for j, i := range chunk {
+			at[staff[i].id] = i
+			args[j] = staff[i].id
+		}
+		var rows []struct {
+			ID         string `db:"id"`
+			Weekly     string `db:"weekly_hours"`
+			Exceptions string `db:"exceptions"`
+		}
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, weekly_hours, exceptions FROM booking_staff
+			WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...); err != nil {
+			return db.MapError(err)
+		}
+		for _, r := range rows {
+			i, ok := at[r.ID]
+			if !ok {
+				continue
+			}
+			sc, err := decodeSchedule(r.Weekly, r.Exceptions)
+			if err != nil {
+				return fmt.Errorf("staff member %s: %w", r.ID, err)
+			}
+			// Shared by later calls, which read it only; the cap keeps an
+			// append to a copy from writing into it.
+			sc.Weekly = sc.Weekly[:len(sc.Weekly):len(sc.Weekly)]
+			sc.Exceptions = sc.Exceptions[:len(sc.Exceptions):len(sc.Exceptions)]
+			staff[i].schedule = sc
+			s.cache.putSchedule(r.ID, staff[i].scheduleKey, sc)
+		}
+	}
+	return nil
+}
+
+// busyTime returns the blocks of each staff member (in staff order) over at
+// least [lo, hi) milliseconds: from the cache when the staff member's blocks have not
+// changed since they were read, from the database otherwise.
+func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []eligible, lo, hi int64) ([]*busyEntry, error) {
+	out := make([]*busyEntry, len(staff))
+	var missing []int
+	// Read whole days around the window, so that the next question, asked a
+	// little later, is still inside what was read; and keep covering what
+	// was read before, so that a narrow question (a booking checks one slot)
+	// does not replace the weeks a wide one read.
+	readLo, readHi := floorDay(lo), floorDay(hi)+2*dayMS
+	for i, st := range staff {
+		e, covers := s.cache.busy(st.id, st.busyVersion, lo, hi)
+		if covers {
+			out[i] = e
+			continue
+		}
+		missing = append(missing, i)
+		if e != nil && max(readHi, e.hi)-min(readLo, e.lo) <= maxReadSpan {
+			readLo, readHi = min(readLo, e.lo), max(readHi, e.hi)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	lo, hi = readLo, readHi
+	loaded := make(map[string]*busyEntry, len(missing))
+	for _, i := range missing {
+		loaded[staff[i].id] = &busyEntry{version: staff[i].busyVersion, lo: lo, hi: hi, minExpiry: math.MaxInt64}
+	}
+	var err error
+	if len(missing) == len(staff) {
+		err = s.readBlocks(ctx, `JOIN booking_staff_meeting_types l ON l.staff_id = b.staff_id WHERE l.meeting_type_id = ?`,
+			[]any{meetingTypeID}, lo, hi, loaded)
+	} else {
+		for k := 0; k < len(missing) && err == nil; k += maxInList {
+			chunk := missing[k:min(k+maxInList, len(missing))]
+			args := make([]any, len(chunk))
+			for j, i := range chunk {
+				args[j] = staff[i].id
+			}
+			err = s.readBlocks(ctx, `WHERE b.staff_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args, lo, hi, loaded)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range missing {
+		e := loaded[staff[i].id]
+		e.sort()
+		out[i] = e
+		s.cache.putBusy(staff[i].id, e)
 	}
 	return out, nil
 }
 
-// loadBusy adds every appointment and live hold overlapping [from, to) to
-// the staff's busy time. This is the query that grows with bookings, so it
-// reads bare integers with a plain Scan rather than timestamps through sqlx.
-func (s *Store) loadBusy(ctx context.Context, meetingTypeID string, from, to, now time.Time, index map[string]int, staff []availability.Staff) error {
+// maxInList bounds the parameters of one IN list.
+const maxInList = 500
+
+// maxReadSpan bounds how far reading again may widen what was read before.
+const maxReadSpan = 120 * dayMS
+
+const dayMS = 24 * 60 * 60 * 1000
+
+func floorDay(ms int64) int64 { return ms - ((ms%dayMS)+dayMS)%dayMS }
+
+// readBlocks adds to entries every block of their staff that overlaps
+// [lo, hi) milliseconds. It reads bare integers with a plain Scan, as it
+// reads tens of thousands of rows: the instants, and when the block is a
+// hold, when it expires (0 for never set, so expired).
+func (s *Store) readBlocks(ctx context.Context, where string, args []any, lo, hi int64, entries map[string]*busyEntry) error {
 	var query string
-	var args []any
 	switch s.db.Dialect {
 	case db.Postgres:
 		query = `SELECT b.staff_id::text,
-		                (extract(epoch FROM b.blocked_from) * 1000)::bigint,
-		                (extract(epoch FROM b.blocked_to) * 1000)::bigint
-		           FROM booking_blocks b JOIN booking_staff_meeting_types l ON l.staff_id = b.staff_id
-		          WHERE l.meeting_type_id = $1 AND b.blocked_to > $2 AND b.blocked_from < $3
-		            AND (b.kind = 'appointment' OR b.expires_at > $4)`
-		args = []any{meetingTypeID, from.UTC(), to.UTC(), now}
+		                floor(extract(epoch FROM b.blocked_from) * 1000)::bigint,
+		                ceil(extract(epoch FROM b.blocked_to) * 1000)::bigint,
+		                CASE WHEN b.kind = 'appointment' THEN NULL
+		                     ELSE COALESCE(floor(extract(epoch FROM b.expires_at) * 1000)::bigint, 0) END
+		           FROM booking_blocks b ` + where + ` AND b.blocked_to > ? AND b.blocked_from < ?`
+		args = append(args, time.UnixMilli(lo).UTC(), time.UnixMilli(hi).UTC())
 	default:
-		query = `SELECT b.staff_id, b.blocked_from, b.blocked_to
-		           FROM booking_blocks b JOIN booking_staff_meeting_types l ON l.staff_id = b.staff_id
-		          WHERE l.meeting_type_id = ? AND b.blocked_to > ? AND b.blocked_from < ?
-		            AND (b.kind = 'appointment' OR b.expires_at > ?)`
-		args = []any{meetingTypeID, from.UnixMilli(), to.UnixMilli(), now.UnixMilli()}
+		query = `SELECT b.staff_id, b.blocked_from, b.blocked_to,
+		                CASE WHEN b.kind = 'appointment' THEN NULL ELSE COALESCE(b.expires_at, 0) END
+		           FROM booking_blocks b ` + where + ` AND b.blocked_to > ? AND b.blocked_from < ?`
+		args = append(args, lo, hi)
 	}
-	rows, err := s.db.QueryContext(ctx, query, args...)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(query), args...)
 	if err != nil {
 		return db.MapError(err)
 	}
 	defer rows.Close()
 	var staffID string
 	var fromMS, toMS int64
+	var expires nullInt64
+	var e *busyEntry
 	for rows.Next() {
-		if err := rows.Scan(&staffID, &fromMS, &toMS); err != nil {
+		if err := rows.Scan(&staffID, &fromMS, &toMS, &expires); err != nil {
 			return db.MapError(err)
 		}
-		if i, ok := index[staffID]; ok {
-			staff[i].Busy = append(staff[i].Busy, availability.Busy{Start: time.UnixMilli(fromMS).UTC(), End: time.UnixMilli(toMS).UTC()})
+		if e == nil || e.staffID != staffID {
+			if e = entries[staffID]; e == nil {
+				continue
+			}
+			e.staffID = staffID
 		}
+		exp := int64(math.MaxInt64)
+		if expires.valid {
+			exp = expires.v
+		}
+		e.add(fromMS, toMS, exp)
 	}
 	return db.MapError(rows.Err())
 }
 
-func prefixed(alias, columns string) string {
-	out := ""
-	for i, c := range splitColumns(columns) {
-		if i > 0 {
-			out += ", "
+// nullInt64 is sql.NullInt64 without the reflection of its Scan: a NULL or
+// an integer.
+type nullInt64 struct {
+	v     int64
+	valid bool
+}
+
+func (n *nullInt64) Scan(src any) error {
+	switch x := src.(type) {
+	case nil:
+		n.v, n.valid = 0, false
+	case int64:
+		n.v, n.valid = x, true
+	default:
+		return fmt.Errorf("busy time: expiry of type %T", src)
+	}
+	return nil
+}
+
+// busyEntry is one staff member's blocks over [lo, hi) milliseconds, read
+// when their change count was version. Once cached it is never modified.
+type busyEntry struct {
+	staffID   string
+	version   int64
+	lo, hi    int64
+	busy      []availability.Busy // sorted by start
+	expires   []int64             // per block: when a hold expires; MaxInt64 for appointments
+	minExpiry int64
+}
+
+func (e *busyEntry) add(from, to, expires int64) {
+	e.busy = append(e.busy, availability.Busy{Start: time.UnixMilli(from).UTC(), End: time.UnixMilli(to).UTC()})
+	e.expires = append(e.expires, expires)
+	e.minExpiry = min(e.minExpiry, expires)
+}
+
+func (e *busyEntry) sort() {
+	if slices.IsSortedFunc(e.busy, func(a, b availability.Busy) int { return a.Start.Compare(b.Start) }) {
+		return
+	}
+	order := make([]int, len(e.busy))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return e.busy[a].Start.Compare(e.busy[b].Start) })
+	busy, expires := make([]availability.Busy, len(order)), make([]int64, len(order))
+	for k, i := range order {
+		busy[k], expires[k] = e.busy[i], e.expires[i]
+	}
+	e.busy, e.expires = busy, expires
+}
+
+// live returns the appointments, and the holds that have not expired at now,
+// that overlap [lo, hi): a copy, because callers may edit what they get.
+func (e *busyEntry) live(lo, hi, now int64) []availability.Busy {
+	from, to := time.UnixMilli(lo), time.UnixMilli(hi)
+	// Sorted by start: what starts at or after hi is past the window.
+	n, _ := slices.BinarySearchFunc(e.busy, to, func(b availability.Busy, t time.Time) int {
+		if b.Start.Before(t) {
+			return -1
 		}
-		out += alias + "." + c
+		return 1
+	})
+	out := make([]availability.Busy, 0, n)
+	for i, b := range e.busy[:n] {
+		if b.End.After(from) && e.expires[i] > now {
+			out = append(out, b)
+		}
 	}
 	return out
 }
 
-func splitColumns(columns string) []string {
-	var out []string
-	cur := ""
-	for _, r := range columns {
-		switch r {
-		case ',':
-			out = append(out, cur)
-			cur = ""
-		case ' ', '\n', '\t':
-		default:
-			cur += string(r)
+// availabilityCache keeps what AvailabilityData read, per staff member: the
+// decoded schedule, valid while its stored text is unchanged, and the busy
+// time, valid while the staff member's change count (booking_staff_busy,
+// kept by triggers on booking_blocks) is unchanged. Each call still reads
+// the staff rows with their counts, so every process sees every change at
+// once, and the cache never answers for a staff member it has not checked.
+type availabilityCache struct {
+	off       bool
+	mu        sync.Mutex
+	schedules map[string]*scheduleEntry
+	busyTime  map[string]*busyEntry
+	used      map[string]time.Time
+	blocks    int // blocks held in busyTime
+	swept     time.Time
+}
+
+type scheduleEntry struct {
+	key      string
+	schedule availability.Schedule
+}
+
+// Bounds of the cache: staff not asked about for idleAfter are forgotten,
+// and so is anyone, when the cache would hold more than maxCachedBlocks.
+const (
+	idleAfter       = 10 * time.Minute
+	maxCachedBlocks = 400_000
+)
+
+func newAvailabilityCache() *availabilityCache {
+	return &availabilityCache{schedules: map[string]*scheduleEntry{}, busyTime: map[string]*busyEntry{}, used: map[string]time.Time{}}
+}
+
+// schedule returns the decoded schedule of a staff member when it was
+// decoded from the stored text that key stands for.
+func (c *availabilityCache) schedule(staffID, key string) (availability.Schedule, bool) {
+	if c.off {
+		return availability.Schedule{}, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.schedules[staffID]
+	if e == nil || e.key != key {
+		return availability.Schedule{}, false
+	}
+	return e.schedule, true
+}
+
+func (c *availabilityCache) putSchedule(staffID, key string, sc availability.Schedule) {
+	if c.off {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.schedules[staffID] = &scheduleEntry{key: key, schedule: sc}
+	c.used[staffID] = time.Now()
+}
+
+// busy returns the cached busy time of a staff member, if any, and whether
+// it can answer: read at version, covering [lo, hi).
+func (c *availabilityCache) busy(staffID string, version, lo, hi int64) (*busyEntry, bool) {
+	if c.off {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.busyTime[staffID]
+	if e == nil || e.version != version || e.lo > lo || e.hi < hi {
+		return e, false
+	}
+	c.used[staffID] = time.Now()
+	return e, true
+}
+
+func (c *availabilityCache) putBusy(staffID string, e *busyEntry) {
+	if c.off {
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.busyTime[staffID]; old != nil {
+		if old.version > e.version {
+			return // another call read a newer state meanwhile
+		}
+		c.blocks -= len(old.busy)
+	}
+	c.busyTime[staffID] = e
+	c.used[staffID] = now
+	c.blocks += len(e.busy)
+	if now.Sub(c.swept) > time.Minute || c.blocks > maxCachedBlocks {
+		c.sweep(now)
+	}
+}
+
+// sweep forgets idle staff, then anyone until the cache is within bounds.
+func (c *availabilityCache) sweep(now time.Time) {
+	c.swept = now
+	for id, at := range c.used {
+		if now.Sub(at) > idleAfter || c.blocks > maxCachedBlocks {
+			if e := c.busyTime[id]; e != nil {
+				c.blocks -= len(e.busy)
+			}
+			delete(c.busyTime, id)
+			delete(c.schedules, id)
+			delete(c.used, id)
 		}
 	}
-	if cur != "" {
-		out = append(out, cur)
-	}
-	return out
 }

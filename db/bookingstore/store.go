@@ -18,11 +18,28 @@ import (
 
 // Store implements booking.Repository.
 type Store struct {
-	db *db.DB
+	db    *db.DB
+	cache *availabilityCache
+}
+
+// Option changes how a Store works.
+type Option func(*Store)
+
+// WithoutAvailabilityCache makes every AvailabilityData read everything from
+// the database, as the first call after start does: for benchmarks of that
+// worst case.
+func WithoutAvailabilityCache() Option {
+	return func(s *Store) { s.cache.off = true }
 }
 
 // New returns a store on d.
-func New(d *db.DB) *Store { return &Store{db: d} }
+func New(d *db.DB, opts ...Option) *Store {
+	s := &Store{db: d, cache: newAvailabilityCache()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
 
 var _ booking.Repository = (*Store)(nil)
 

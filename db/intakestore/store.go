@@ -129,12 +129,45 @@ func (s *Store) ReferencePrefix(ctx context.Context, agencyID string) (string, e
 	return p, db.MapError(err)
 }
 
+// SetReferencePrefix sets the agency's prefix. The unique index refuses a
+// prefix another agency holds; one that another agency numbered cases with
+// before it gave it up is refused here, as its numbers would be taken.
 func (s *Store) SetReferencePrefix(ctx context.Context, agencyID, prefix string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var used int
+		if err := tx.GetContext(ctx, &used, tx.Rebind(`SELECT count(*) FROM intake_cases WHERE reference LIKE ? AND agency_id <> ?`),
+			prefix+"-%", agencyID); err != nil {
+			return db.MapError(err)
+		}
+		if used > 0 {
+			return fmt.Errorf("another agency's cases are numbered %s: %w", prefix, core.ErrConflict)
+		}
 		_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO intake_agencies (agency_id, reference_prefix) VALUES (?, ?)
 			ON CONFLICT (agency_id) DO UPDATE SET reference_prefix = excluded.reference_prefix`), agencyID, prefix)
 		return db.MapError(err)
 	})
+}
+
+// ClaimReferencePrefix stores prefix for an agency that has none, unless
+// another agency holds it, and returns the agency's prefix.
+func (s *Store) ClaimReferencePrefix(ctx context.Context, agencyID, prefix string) (string, error) {
+	var got string
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var used int
+		if err := tx.GetContext(ctx, &used, tx.Rebind(`SELECT count(*) FROM intake_cases WHERE reference LIKE ? AND agency_id <> ?`),
+			prefix+"-%", agencyID); err != nil {
+			return db.MapError(err)
+		}
+		if used == 0 {
+			// No conflict target: a taken agency or a taken prefix both do nothing.
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO intake_agencies (agency_id, reference_prefix) VALUES (?, ?)
+				ON CONFLICT DO NOTHING`), agencyID, prefix); err != nil {
+				return db.MapError(err)
+			}
+		}
+		return db.MapError(tx.GetContext(ctx, &got, tx.Rebind(`SELECT reference_prefix FROM intake_agencies WHERE agency_id = ?`), agencyID))
+	})
+	return got, err
 }
 
 // ---- cases ----
@@ -162,6 +195,7 @@ type caseRow struct {
 	FirstContactDue     time.Time      `db:"first_contact_due"`
 	ResolutionDue       time.Time      `db:"resolution_due"`
 	IsComplaint         bool           `db:"is_complaint"`
+	SubjectFolded       string         `db:"subject_folded"`
 	CreatedBy           string         `db:"created_by"`
 	Version             int            `db:"version"`
 	CreatedAt           time.Time      `db:"created_at"`
@@ -170,8 +204,8 @@ type caseRow struct {
 
 const caseColumns = `id, agency_id, reference, category_id, subject, description, citizen_id, preferred_modes,
 	preferred_times, contact_preference, language, interpreter_language, priority, assignee_id, status, resume_status,
-	first_contact_at, resolved_at, closed_at, first_contact_due, resolution_due, is_complaint, created_by, version,
-	created_at, updated_at`
+	first_contact_at, resolved_at, closed_at, first_contact_due, resolution_due, is_complaint, subject_folded, created_by,
+	version, created_at, updated_at`
 
 func (r caseRow) domain() intake.Case {
 	return intake.Case{ID: r.ID, AgencyID: r.AgencyID, Reference: r.Reference, CategoryID: r.CategoryID, Subject: r.Subject,
@@ -191,27 +225,30 @@ func caseToRow(c intake.Case) caseRow {
 		InterpreterLanguage: c.InterpreterLanguage, Priority: string(c.Priority), AssigneeID: null(c.AssigneeID),
 		Status: string(c.Status), ResumeStatus: string(c.ResumeStatus), FirstContactAt: utcPtr(c.FirstContactAt),
 		ResolvedAt: utcPtr(c.ResolvedAt), ClosedAt: utcPtr(c.ClosedAt), FirstContactDue: c.FirstContactDue.UTC(),
-		ResolutionDue: c.ResolutionDue.UTC(), IsComplaint: c.IsComplaint, CreatedBy: c.CreatedBy, Version: c.Version,
-		CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
+		ResolutionDue: c.ResolutionDue.UTC(), IsComplaint: c.IsComplaint, SubjectFolded: fold(c.Subject), CreatedBy: c.CreatedBy,
+		Version: c.Version, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC()}
 }
 
-func (s *Store) CreateCase(ctx context.Context, c intake.Case, prefix string, first intake.Entry, ev intake.Event) (intake.Case, error) {
+// fold is how subjects are searched: lower case, Å, Ä and Ö included, the
+// same on both engines.
+func fold(s string) string { return strings.ToLower(s) }
+
+func (s *Store) CreateCase(ctx context.Context, c intake.Case, series intake.Series, first intake.Entry, ev intake.Event) (intake.Case, error) {
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		// The counter row serialises numbering per agency and year on both
 		// engines: concurrent submissions get consecutive, distinct numbers.
 		var n int
-		year := c.CreatedAt.Year()
 		if err := tx.GetContext(ctx, &n, tx.Rebind(`INSERT INTO intake_reference_counters (agency_id, year, last) VALUES (?, ?, 1)
 			ON CONFLICT (agency_id, year) DO UPDATE SET last = intake_reference_counters.last + 1
-			RETURNING last`), c.AgencyID, year); err != nil {
+			RETURNING last`), c.AgencyID, series.Year); err != nil {
 			return db.MapError(err)
 		}
-		c.Reference = fmt.Sprintf("%s-%d-%06d", prefix, year, n)
+		c.Reference = fmt.Sprintf("%s-%d-%06d", series.Prefix, series.Year, n)
 		if _, err := tx.NamedExecContext(ctx, `INSERT INTO intake_cases (`+caseColumns+`) VALUES (:id, :agency_id, :reference,
 			:category_id, :subject, :description, :citizen_id, :preferred_modes, :preferred_times, :contact_preference,
 			:language, :interpreter_language, :priority, :assignee_id, :status, :resume_status, :first_contact_at,
-			:resolved_at, :closed_at, :first_contact_due, :resolution_due, :is_complaint, :created_by, :version,
-			:created_at, :updated_at)`, caseToRow(c)); err != nil {
+			:resolved_at, :closed_at, :first_contact_due, :resolution_due, :is_complaint, :subject_folded, :created_by,
+			:version, :created_at, :updated_at)`, caseToRow(c)); err != nil {
 			return db.MapError(err)
 		}
 		if err := insertEntry(ctx, tx, first); err != nil {
@@ -310,11 +347,18 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter, after intake
 		add("category_id = ?", f.CategoryID)
 	}
 	if f.Overdue {
+		// Spelled as intake_cases_open_idx's predicate, so both engines use it.
 		add(`status NOT IN ('resolved', 'closed', 'withdrawn') AND (resolution_due < ? OR (first_contact_at IS NULL AND first_contact_due < ?))`, now.UTC(), now.UTC())
 	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
-		add(`(reference = ? OR lower(subject) LIKE ? ESCAPE '\')`, strings.ToUpper(q), like)
+	// A reference is looked up by the unique index; anything else cannot be
+	// a reference, so it is searched for in the subjects alone.
+	switch q := strings.TrimSpace(f.Query); {
+	case q == "":
+	case intake.IsReference(q):
+		add(`reference = ?`, strings.ToUpper(q))
+	default:
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(fold(q)) + "%"
+		add(`subject_folded LIKE ? ESCAPE '\'`, like)
 	}
 	if after.ID != "" {
 		add("(resolution_due, id) > (?, ?)", after.Due.UTC(), after.ID)
@@ -390,6 +434,16 @@ func (s *Store) Events(ctx context.Context, afterSeq int64, limit int) ([]intake
 // ApplyOnce records eventID and runs apply in the same transaction; an event
 // recorded before is skipped, so replays change nothing.
 func (s *Store) ApplyOnce(ctx context.Context, eventID string, apply func(tx intake.Repository) error) error {
+	// Consumers read events again on every poll (app.BookingToIntake's
+	// lookback): an event seen before costs a read, not a write transaction,
+	// which on SQLite would take the database's one write lock.
+	var seen int
+	if err := s.db.GetContext(ctx, &seen, s.db.Rebind(`SELECT count(*) FROM intake_consumed WHERE event_id = ?`), eventID); err != nil {
+		return db.MapError(err)
+	}
+	if seen > 0 {
+		return nil
+	}
 	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO intake_consumed (event_id, consumed_at) VALUES (?, ?)
 			ON CONFLICT (event_id) DO NOTHING`), eventID, time.Now().UTC())

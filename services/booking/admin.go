@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/services/booking/availability"
@@ -205,10 +206,7 @@ func (s *service) CreateStaffMember(ctx context.Context, m StaffMember) (StaffMe
 	}
 	now := s.clock.Now()
 	m.ID, m.CreatedAt, m.UpdatedAt, m.RetiredAt = core.NewID(), now, now, nil
-	if err := m.Validate(); err != nil {
-		return StaffMember{}, err
-	}
-	if err := s.checkStaffReferences(ctx, m); err != nil {
+	if err := invalidTogether(m.Validate(), s.checkStaffReferences(ctx, m)); err != nil {
 		return StaffMember{}, err
 	}
 	if err := s.repo.SaveStaffMember(ctx, m); err != nil {
@@ -229,13 +227,13 @@ func (s *service) UpdateStaffMember(ctx context.Context, m StaffMember) (StaffMe
 		return StaffMember{}, err
 	}
 	m.CreatedAt, m.UpdatedAt, m.RetiredAt = old.CreatedAt, s.clock.Now(), old.RetiredAt
-	if err := m.Validate(); err != nil {
-		return StaffMember{}, err
-	}
-	if err := s.checkStaffReferences(ctx, m); err != nil {
+	if err := invalidTogether(m.Validate(), s.checkStaffReferences(ctx, m)); err != nil {
 		return StaffMember{}, err
 	}
 	if err := s.repo.SaveStaffMember(ctx, m); err != nil {
+		if errors.Is(err, core.ErrConflict) {
+			return StaffMember{}, fmt.Errorf("that sign-in account already belongs to another staff member: %w", core.ErrConflict)
+		}
 		return StaffMember{}, err
 	}
 	return m, nil
@@ -274,7 +272,7 @@ func (s *service) AddAbsence(ctx context.Context, agencyID string, a Absence) (A
 	if _, err := s.ownStaffMember(ctx, agencyID, a.StaffID); err != nil {
 		return Absence{}, err
 	}
-	if err := a.Absence.Validate(); err != nil {
+	if err := renameFields(a.Absence.Validate(), "absence."); err != nil {
 		return Absence{}, err
 	}
 	a.ID = core.NewID()
@@ -308,7 +306,7 @@ func (s *service) AddClosure(ctx context.Context, c Closure) (Closure, error) {
 	if _, err := s.agencyForAdmin(ctx, c.AgencyID); err != nil {
 		return Closure{}, err
 	}
-	if err := c.Closure.Validate(); err != nil {
+	if err := renameFields(c.Closure.Validate(), "closure."); err != nil {
 		return Closure{}, err
 	}
 	c.ID = core.NewID()
@@ -328,10 +326,15 @@ func (s *service) DeleteClosure(ctx context.Context, agencyID, id string) error 
 	return s.repo.DeleteClosure(ctx, agencyID, id)
 }
 
+// Holidays lists the Swedish holidays of year (0: the current year in the
+// agency's zone) and whether the agency is open on each.
 func (s *service) Holidays(ctx context.Context, agencyID string, year int) ([]HolidayStatus, error) {
 	a, err := s.GetAgency(ctx, agencyID)
 	if err != nil {
 		return nil, err
+	}
+	if year == 0 {
+		year = s.clock.Now().In(a.Location()).Year()
 	}
 	if year < 1900 || year > 2200 {
 		return nil, core.Invalid("year", "must be between 1900 and 2200")
@@ -348,6 +351,11 @@ func (s *service) SetOpenHolidays(ctx context.Context, agencyID string, open []a
 	if err != nil {
 		return Agency{}, err
 	}
+	// Check before sorting, so that a field error names the caller's index.
+	if err := (availability.HolidayPolicy{Open: open}).Validate(); err != nil {
+		return Agency{}, err
+	}
+	open = slices.Clone(open)
 	slices.Sort(open)
 	a.OpenHolidays = slices.Compact(open)
 	a.UpdatedAt = s.clock.Now()
@@ -358,4 +366,39 @@ func (s *service) SetOpenHolidays(ctx context.Context, agencyID string, open []a
 		return Agency{}, err
 	}
 	return a, nil
+}
+
+// renameFields drops prefix from the field names of a validation error, so
+// they name the fields of the request body (the engine's types prefix their
+// own, as in "absence.end").
+func renameFields(err error, prefix string) error {
+	var ve *core.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	fields := make([]core.FieldError, len(ve.Fields))
+	for i, f := range ve.Fields {
+		fields[i] = core.FieldError{Field: strings.TrimPrefix(f.Field, prefix), Message: f.Message}
+	}
+	return &core.ValidationError{Fields: fields}
+}
+
+// invalidTogether joins the field errors of several checks, so a caller
+// learns of every wrong field at once; an error of another kind wins.
+func invalidTogether(errs ...error) error {
+	var fields []core.FieldError
+	for _, err := range errs {
+		var ve *core.ValidationError
+		switch {
+		case err == nil:
+		case errors.As(err, &ve):
+			fields = append(fields, ve.Fields...)
+		default:
+			return err
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return &core.ValidationError{Fields: fields}
 }

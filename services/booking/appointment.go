@@ -27,6 +27,12 @@ var transitions = map[Status][]Status{
 	Arrived: {Fulfilled},
 }
 
+// ErrTooManyActive is the conflict of a booking beyond the meeting type's
+// maximum of active bookings per citizen. The store checks it inside the
+// booking's transaction, where concurrent bookings of one citizen take
+// turns, so a double click cannot pass it.
+var ErrTooManyActive = fmt.Errorf("cancel or attend one first: %w", core.ErrConflict)
+
 // Active reports whether the appointment still holds its time.
 func (s Status) Active() bool { return s == Booked || s == Arrived }
 
@@ -60,9 +66,10 @@ type Appointment struct {
 	CitizenID           string
 	CaseID              string
 	Mode                Mode
-	OfficeID            string // in person
-	Room                string // in person
-	PhoneNumber         string // phone: the citizen's number
+	OfficeID            string  // in person
+	Office              *Office // in person: the office with its address, as the service shows it
+	Room                string  // in person
+	PhoneNumber         string  // phone: the citizen's number
 	PhoneDirection      PhoneDirection
 	VideoURL            string // video
 	Status              Status

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 )
 
 // AvailabilityRequest asks for the slots of one meeting type in one mode.
+// A zero From means now; a zero To means DefaultAvailabilityDays after From.
 type AvailabilityRequest struct {
 	MeetingTypeID string
 	Mode          Mode
@@ -46,6 +48,10 @@ type AvailabilityData struct {
 	Closures []availability.Closure
 }
 
+// DefaultAvailabilityDays is how far availability looks when the caller does
+// not say.
+const DefaultAvailabilityDays = 14
+
 // mayNameStaff reports whether the caller may see and filter by staff.
 func mayNameStaff(ctx context.Context, agencyID string) bool {
 	_, err := core.AuthorizeAgency(ctx, agencyID, core.ScopeAvailabilityRead)
@@ -54,6 +60,13 @@ func mayNameStaff(ctx context.Context, agencyID string) bool {
 
 // query validates the request and builds the engine's query.
 func (s *service) query(ctx context.Context, req AvailabilityRequest) (availability.Query, Agency, error) {
+	now := s.clock.Now()
+	if req.From.IsZero() {
+		req.From = now
+	}
+	if req.To.IsZero() {
+		req.To = req.From.AddDate(0, 0, DefaultAvailabilityDays)
+	}
 	var v core.Validator
 	v.Check(core.ValidID(req.MeetingTypeID), "meeting_type_id", "must be a UUID")
 	_, modeErr := ParseMode(string(req.Mode))
@@ -70,8 +83,11 @@ func (s *service) query(ctx context.Context, req AvailabilityRequest) (availabil
 		return availability.Query{}, Agency{}, err
 	}
 	mt, err := s.repo.MeetingType(ctx, req.MeetingTypeID)
-	if err != nil || mt.RetiredAt != nil {
+	if errors.Is(err, core.ErrNotFound) || (err == nil && mt.RetiredAt != nil) {
 		return availability.Query{}, Agency{}, fmt.Errorf("meeting_type_id %s: no such meeting type: %w", req.MeetingTypeID, core.ErrNotFound)
+	}
+	if err != nil {
+		return availability.Query{}, Agency{}, fmt.Errorf("meeting type %s: %w", req.MeetingTypeID, err)
 	}
 	if !mt.Offers(req.Mode) {
 		return availability.Query{}, Agency{}, core.Invalid("mode", fmt.Sprintf("%s is not offered for this meeting type", req.Mode))
@@ -89,13 +105,22 @@ func (s *service) query(ctx context.Context, req AvailabilityRequest) (availabil
 			return availability.Query{}, Agency{}, fmt.Errorf("office_id %s: the office is closed for good: %w", o.ID, core.ErrNotFound)
 		}
 	}
-	if req.StaffID != "" && !mayNameStaff(ctx, agency.ID) {
-		return availability.Query{}, Agency{}, fmt.Errorf("staff_id: only the agency's staff and clients with availability:read may ask per staff member: %w", core.ErrForbidden)
+	if req.StaffID != "" {
+		if !mayNameStaff(ctx, agency.ID) {
+			return availability.Query{}, Agency{}, fmt.Errorf("staff_id: only the agency's staff and clients with availability:read may ask per staff member: %w", core.ErrForbidden)
+		}
+		if _, err := s.ownStaffMember(ctx, agency.ID, req.StaffID); err != nil {
+			return availability.Query{}, Agency{}, err
+		}
 	}
-	now := s.clock.Now()
-	data, err := s.repo.AvailabilityData(ctx, agency.ID, mt.ID, req.From, req.To, now)
-	if err != nil {
-		return availability.Query{}, Agency{}, err
+	// Slots start no sooner than the minimum notice and no later than the
+	// horizon: load only the data that can matter for those.
+	var data AvailabilityData
+	from, to := maxTime(req.From, now.Add(mt.MinNotice)), minTime(req.To, now.Add(mt.Horizon+time.Nanosecond))
+	if from.Before(to) {
+		if data, err = s.repo.AvailabilityData(ctx, agency.ID, mt.ID, from, to, now); err != nil {
+			return availability.Query{}, Agency{}, err
+		}
 	}
 	q := availability.Query{
 		Location: agency.Location(), Now: now, From: req.From, To: req.To,
@@ -128,4 +153,18 @@ func (s *service) AvailableDays(ctx context.Context, req AvailabilityRequest) (D
 		return DaysResult{}, err
 	}
 	return DaysResult{Days: availability.Days(q), TimeZone: agency.TimeZone}, nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

@@ -58,9 +58,14 @@ func WithCitizens(c Citizens) Option { return func(s *service) { s.citizens = c 
 // WithAuditLog gives booking the audit log.
 func WithAuditLog(a AuditLog) Option { return func(s *service) { s.audit = a } }
 
-// WithVideoBaseURL sets the base of generated video meeting links.
+// WithVideoBaseURL sets the base of generated video meeting links; an empty
+// u keeps the default, so a link is never relative.
 func WithVideoBaseURL(u string) Option {
-	return func(s *service) { s.videoBaseURL = strings.TrimSuffix(u, "/") }
+	return func(s *service) {
+		if u = strings.TrimSuffix(strings.TrimSpace(u), "/"); u != "" {
+			s.videoBaseURL = u
+		}
+	}
 }
 
 // WithHoldTTL sets how long a hold keeps a slot.
@@ -189,15 +194,15 @@ func (s *service) findSlot(ctx context.Context, bc bookingContext, mode Mode, st
 			return Slot{}, err
 		}
 	}
-	if staffID != "" {
-		if _, err := s.ownStaffMember(ctx, bc.agency.ID, staffID); err != nil {
-			return Slot{}, err
-		}
-	}
 	now := s.clock.Now()
 	data, err := s.repo.AvailabilityData(ctx, bc.agency.ID, bc.mt.ID, start, start.Add(time.Minute), now)
 	if err != nil {
 		return Slot{}, err
+	}
+	// The data holds the agency's staff who serve the meeting type: a
+	// staff member asked for must be one of them.
+	if staffID != "" && !slices.ContainsFunc(data.Staff, func(st availability.Staff) bool { return st.ID == staffID }) {
+		return Slot{}, fmt.Errorf("staff_id %s: no staff member of this agency serves this meeting type: %w", staffID, core.ErrNotFound)
 	}
 	if ignore != nil {
 		from, to := ignore.Blocked()
@@ -244,6 +249,9 @@ func errTaken(meetingTypeID string, mode Mode) error {
 // then by id, so the load spreads and the choice is predictable.
 func (s *service) orderCandidates(ctx context.Context, bc bookingContext, slot Slot, prefer string) ([]string, error) {
 	ids := slices.Clone(slot.StaffIDs)
+	if len(ids) < 2 {
+		return ids, nil // nothing to choose between
+	}
 	loc := bc.agency.Location()
 	local := slot.Start.In(loc)
 	dayStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc)
@@ -274,6 +282,10 @@ func (s *service) videoURL() string {
 	return s.videoBaseURL + "/tidbok-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
+// Book checks everything that does not depend on the citizen — the window,
+// the slot or the hold, the phone number given — before it resolves the
+// citizen, because resolving may create the citizen's record: a refused
+// booking writes nothing.
 func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error) {
 	if err := validateBookRequest(req); err != nil {
 		return Appointment{}, err
@@ -282,32 +294,76 @@ func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error
 	if err != nil {
 		return Appointment{}, err
 	}
+	if bc.caller.Kind == core.KindCitizen && req.StaffID != "" {
+		return Appointment{}, core.Invalid("staff_id", "citizens cannot choose the staff member")
+	}
 	now := s.clock.Now()
 	if err := checkWindow(bc.mt, req.Start, now); err != nil {
 		return Appointment{}, err
 	}
+	var (
+		hold       Hold
+		candidates []string
+		officeID   string
+	)
+	if req.HoldID != "" {
+		if hold, err = s.usableHold(ctx, bc, req, now); err != nil {
+			return Appointment{}, err
+		}
+		candidates, officeID = []string{hold.StaffID}, hold.OfficeID
+	} else {
+		slot, err := s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, req.StaffID, nil)
+		if err != nil {
+			return Appointment{}, err
+		}
+		if candidates, err = s.orderCandidates(ctx, bc, slot, req.StaffID); err != nil {
+			return Appointment{}, err
+		}
+		if req.Mode == InPerson {
+			officeID = slot.OfficeID
+		}
+	}
+	phone := ""
+	if req.Mode == Phone {
+		var ok bool
+		switch {
+		case req.PhoneNumber != "":
+			if phone, ok = core.NormalizePhone(req.PhoneNumber); !ok {
+				return Appointment{}, errPhoneNumber
+			}
+		case req.Citizen.Phone == "" && req.Citizen.ID == "" && bc.caller.Kind != core.KindCitizen:
+			// Resolving a citizen named by personal identity number or
+			// e-mail may create the record before we could tell whether it
+			// holds a number, and a refused booking must write nothing.
+			return Appointment{}, core.Invalid("phone_number", "give the number to call in phone.number or citizen.phone when the citizen is not named by id")
+		}
+	}
+
 	if bc.citizen, err = s.resolveCitizen(ctx, bc.caller, req.Citizen); err != nil {
 		return Appointment{}, err
 	}
 	a := Appointment{
 		ID: core.NewID(), AgencyID: bc.agency.ID, MeetingTypeID: bc.mt.ID, CitizenID: bc.citizen.ID, CaseID: req.CaseID,
 		Mode: req.Mode, Status: Booked, Start: req.Start.UTC(), End: req.Start.Add(bc.mt.Duration).UTC(),
-		BufferBefore: bc.mt.BufferBefore, BufferAfter: bc.mt.BufferAfter, Notes: strings.TrimSpace(req.Notes),
+		BufferBefore: bc.mt.BufferBefore, BufferAfter: bc.mt.BufferAfter, OfficeID: officeID, Notes: strings.TrimSpace(req.Notes),
 		InterpreterLanguage: strings.TrimSpace(req.InterpreterLanguage), Accessibility: req.Accessibility,
 		AccessibilityOther: strings.TrimSpace(req.AccessibilityOther), BookedBy: principalKey(bc.caller),
 		Version: 1, CreatedAt: now, UpdatedAt: now,
 	}
 	switch req.Mode {
 	case Phone:
-		number := req.PhoneNumber
-		if number == "" {
-			number = bc.citizen.Phone
+		// The number given for the meeting, else the citizen's on record,
+		// else the one staff gave for the citizen (an existing record keeps
+		// its own contact details).
+		for _, n := range []string{bc.citizen.Phone, req.Citizen.Phone} {
+			if phone == "" {
+				phone, _ = core.NormalizePhone(n)
+			}
 		}
-		normalized, ok := core.NormalizePhone(number)
-		if number == "" || !ok {
-			return Appointment{}, core.Invalid("phone_number", "a phone meeting needs the citizen's phone number, such as 070-123 45 67")
+		if phone == "" {
+			return Appointment{}, errPhoneNumber
 		}
-		a.PhoneNumber, a.PhoneDirection = normalized, req.PhoneDirection
+		a.PhoneNumber, a.PhoneDirection = phone, req.PhoneDirection
 		if a.PhoneDirection == "" {
 			a.PhoneDirection = AgencyCalls
 		}
@@ -318,37 +374,22 @@ func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error
 			a.Room = strings.TrimSpace(req.Room)
 		}
 	}
-	active, err := s.repo.ActiveAppointments(ctx, a.CitizenID, bc.mt.ID, now)
-	if err != nil {
-		return Appointment{}, err
-	}
-	if active >= bc.mt.MaxActivePerCitizen {
-		return Appointment{}, fmt.Errorf("the citizen already has %d booked meeting(s) of this type, the most allowed; cancel or attend one first: %w", active, core.ErrConflict)
-	}
+	// The most active bookings per citizen is checked by the store, in the
+	// booking's transaction, where a citizen's concurrent bookings take
+	// turns (ErrTooManyActive).
 
-	if req.HoldID != "" {
-		return s.bookHeld(ctx, bc, req, a)
-	}
-	slot, err := s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, req.StaffID, nil)
-	if err != nil {
-		return Appointment{}, err
-	}
-	candidates, err := s.orderCandidates(ctx, bc, slot, req.StaffID)
-	if err != nil {
-		return Appointment{}, err
-	}
-	if req.Mode == InPerson {
-		a.OfficeID = slot.OfficeID
-	}
-	// Two bookings may pick the same staff member at once; the database lets
-	// one through and the other tries the next free colleague.
+	// Without a hold two bookings may pick the same staff member at once;
+	// the database lets one through and the other tries the next free
+	// colleague. A hold's block becomes the appointment's and cannot be lost.
 	for _, staffID := range candidates {
 		a.StaffID = staffID
-		err := s.repo.BookAppointment(ctx, a, s.blockFor(a), "", s.appointmentEvent(ctx, EventAppointmentBooked, a, nil, ""))
-		if errors.Is(err, core.ErrConflict) {
+		err := s.repo.BookAppointment(ctx, a, s.blockFor(a), hold.ID, s.appointmentEvent(ctx, EventAppointmentBooked, a, nil, ""))
+		switch {
+		case hold.ID != "" && errors.Is(err, core.ErrNotFound):
+			return Appointment{}, core.Invalid("hold_id", "the hold has expired; choose a time again")
+		case errors.Is(err, core.ErrConflict) && !errors.Is(err, ErrTooManyActive):
 			continue
-		}
-		if err != nil {
+		case err != nil:
 			return Appointment{}, err
 		}
 		s.record(ctx, "appointment.booked", "appointment", a.ID, a.AgencyID)
@@ -357,40 +398,34 @@ func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error
 	return Appointment{}, errTaken(bc.mt.ID, req.Mode)
 }
 
+var errPhoneNumber = core.Invalid("phone_number", "a phone meeting needs the citizen's phone number, such as 070-123 45 67")
+
 func (s *service) blockFor(a Appointment) Block {
 	from, to := a.Blocked()
 	return Block{ID: core.NewID(), StaffID: a.StaffID, Kind: "appointment", Start: a.Start, End: a.End, From: from, To: to}
 }
 
-// bookHeld turns the caller's hold into the appointment: the slot cannot be
-// lost to anyone else in between.
-func (s *service) bookHeld(ctx context.Context, bc bookingContext, req BookRequest, a Appointment) (Appointment, error) {
+// usableHold returns the caller's live hold for exactly what req asks; the
+// booking then turns its block into the appointment's, so the slot cannot
+// be lost to anyone else in between.
+func (s *service) usableHold(ctx context.Context, bc bookingContext, req BookRequest, now time.Time) (Hold, error) {
 	h, err := s.repo.Hold(ctx, req.HoldID)
-	now := s.clock.Now()
 	if errors.Is(err, core.ErrNotFound) || (err == nil && !h.ExpiresAt.After(now)) {
-		return Appointment{}, core.Invalid("hold_id", "the hold has expired or does not exist; choose a time again")
+		return Hold{}, core.Invalid("hold_id", "the hold has expired or does not exist; choose a time again")
 	}
 	if err != nil {
-		return Appointment{}, err
+		return Hold{}, err
 	}
 	if h.Holder != principalKey(bc.caller) {
-		return Appointment{}, core.Invalid("hold_id", "is not a hold of yours")
+		return Hold{}, core.Invalid("hold_id", "is not a hold of yours")
 	}
 	if h.MeetingTypeID != req.MeetingTypeID || h.Mode != req.Mode || !h.Start.Equal(req.Start) || (req.OfficeID != "" && req.OfficeID != h.OfficeID) {
-		return Appointment{}, core.Invalid("hold_id", "holds another time, mode or meeting type than the one asked for")
+		return Hold{}, core.Invalid("hold_id", "holds another time, mode or meeting type than the one asked for")
 	}
 	if req.StaffID != "" && req.StaffID != h.StaffID {
-		return Appointment{}, core.Invalid("staff_id", "differs from the staff member the hold reserved")
+		return Hold{}, core.Invalid("staff_id", "differs from the staff member the hold reserved")
 	}
-	a.StaffID, a.OfficeID = h.StaffID, h.OfficeID
-	if err := s.repo.BookAppointment(ctx, a, s.blockFor(a), h.ID, s.appointmentEvent(ctx, EventAppointmentBooked, a, nil, "")); err != nil {
-		if errors.Is(err, core.ErrNotFound) {
-			return Appointment{}, core.Invalid("hold_id", "the hold has expired; choose a time again")
-		}
-		return Appointment{}, err
-	}
-	s.record(ctx, "appointment.booked", "appointment", a.ID, a.AgencyID)
-	return s.local(ctx, a), nil
+	return h, nil
 }
 
 func (s *service) resolveCitizen(ctx context.Context, p core.Principal, ref CitizenRef) (CitizenContact, error) {

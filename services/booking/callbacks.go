@@ -85,10 +85,7 @@ func (s *service) RequestCallback(ctx context.Context, req CallbackRequest) (Cal
 	v.Check(utf8.RuneCountInString(req.Topic) <= 500, "topic", "must be at most 500 characters")
 	v.Check(req.CaseID == "" || core.ValidID(req.CaseID), "case_id", "must be a UUID")
 	lang := req.Language
-	if lang == "" {
-		lang = "sv"
-	}
-	v.Check(lang == "sv" || lang == "en", "language", "must be sv or en")
+	v.Check(lang == "" || lang == "sv" || lang == "en", "language", "must be sv or en")
 	v.Check(!req.Earliest.IsZero(), "earliest", "is required")
 	v.Check(!req.Latest.IsZero(), "latest", "is required")
 	v.Check(req.Latest.After(req.Earliest), "latest", "must be after earliest")
@@ -118,6 +115,13 @@ func (s *service) RequestCallback(ctx context.Context, req CallbackRequest) (Cal
 	citizen, err := s.resolveCitizen(ctx, p, req.Citizen)
 	if err != nil {
 		return Callback{}, err
+	}
+	// Unless asked otherwise, call in the language the citizen chose, else
+	// the agency's.
+	for _, l := range []string{citizen.Language, string(agency.DefaultLanguage), "sv"} {
+		if lang == "" && (l == "sv" || l == "en") {
+			lang = l
+		}
 	}
 	number := req.Phone
 	if number == "" {
@@ -210,6 +214,12 @@ func (s *service) ListCallbacks(ctx context.Context, f CallbackFilter) ([]Callba
 		}
 		if _, err := core.AuthorizeAgency(ctx, f.AgencyID, core.ScopeCallbacksWrite); err != nil {
 			return nil, err
+		}
+		// The agency's list is its queue unless another status is asked
+		// for: in queue order, closed requests of past days would fill the
+		// first pages.
+		if f.Status == "" {
+			f.Status = CallbackWaiting
 		}
 	}
 	list, err := s.repo.Callbacks(ctx, f.AgencyID, citizenID, f.Status, limit)

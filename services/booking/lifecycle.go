@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/services/booking/availability"
 )
 
 // authorizeAppointment allows the citizen whose appointment it is, the
@@ -262,8 +263,12 @@ type AppointmentFilter struct {
 	OfficeID string
 	Status   Status
 	From, To time.Time
-	Limit    int
-	Cursor   string
+	// Day, when valid, is a day view: From and To become the day's
+	// midnights in the agency's zone (in UTC for a citizen's own list,
+	// which may span agencies).
+	Day    availability.Date
+	Limit  int
+	Cursor string
 	// CitizenID is set by the service for citizens; callers cannot widen it.
 	CitizenID string
 }
@@ -310,6 +315,13 @@ func (s *service) ListAppointments(ctx context.Context, f AppointmentFilter) (Ap
 			return AppointmentPage{}, err
 		}
 	}
+	if f.Day.Valid() {
+		loc := time.UTC
+		if f.AgencyID != "" {
+			loc = s.zoneOf(ctx, f.AgencyID)
+		}
+		f.From, f.To = f.Day.Start(loc), f.Day.AddDays(1).Start(loc)
+	}
 	limit, err := pageLimit(f.Limit)
 	if err != nil {
 		return AppointmentPage{}, err
@@ -324,8 +336,9 @@ func (s *service) ListAppointments(ctx context.Context, f AppointmentFilter) (Ap
 	if err != nil {
 		return AppointmentPage{}, err
 	}
+	offices := map[string]*Office{}
 	for i := range list {
-		list[i] = s.local(ctx, list[i])
+		list[i] = s.localWith(ctx, list[i], offices)
 	}
 	page := AppointmentPage{Appointments: list}
 	if len(list) > limit {

@@ -53,6 +53,10 @@ func (s StaffMember) Validate() error {
 	v.Check(!s.Offers(InPerson) || len(s.OfficeIDs) > 0, "office_ids", "must name an office to meet citizens in person")
 	for i, id := range s.MeetingTypeIDs {
 		v.Check(core.ValidID(id), fmt.Sprintf("meeting_type_ids[%d]", i), "must be a UUID")
+		v.Check(!slices.Contains(s.MeetingTypeIDs[:i], id), fmt.Sprintf("meeting_type_ids[%d]", i), "is listed twice")
+	}
+	for i, id := range s.OfficeIDs {
+		v.Check(!slices.Contains(s.OfficeIDs[:i], id), fmt.Sprintf("office_ids[%d]", i), "is listed twice")
 	}
 	err := s.engineStaff().Validate()
 	if ve, ok := err.(*core.ValidationError); ok {

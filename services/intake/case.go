@@ -37,7 +37,7 @@ func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 func (s Status) Open() bool { return s != Resolved && s != Closed && s != Withdrawn }
 
 // staffMoves lists the transitions staff may make. Waiting for the citizen
-// returns to where the case was (resume_status), or anywhere forward.
+// returns to where the case was (resume_status, see Case.CanMoveTo), or on.
 var staffMoves = map[Status][]Status{
 	Submitted:         {Triaged, Assigned, WaitingForCitizen, Resolved},
 	Triaged:           {Assigned, WaitingForCitizen, Resolved},
@@ -50,6 +50,24 @@ var staffMoves = map[Status][]Status{
 
 // CanMove reports whether staff may move a case from one status to another.
 func CanMove(from, to Status) bool { return slices.Contains(staffMoves[from], to) }
+
+// CanMoveTo reports whether staff may move c to status to: a move of the
+// table, or a case waiting for the citizen going back to where it was,
+// even when that is submitted.
+func (c Case) CanMoveTo(to Status) bool {
+	if c.Status == WaitingForCitizen && c.ResumeStatus != "" && to == c.ResumeStatus {
+		return true
+	}
+	return CanMove(c.Status, to)
+}
+
+// followsMeeting is the status a booking event moves an open case to, and
+// whether it moves it at all: the meeting is a fact, so any open case
+// follows it, whatever staff could do by hand. Closed, resolved and
+// withdrawn cases only note it.
+func (c Case) followsMeeting(to Status) bool {
+	return to != "" && c.Status.Open() && c.Status != to
+}
 
 // Priority orders the queue within a deadline.
 type Priority string

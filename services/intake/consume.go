@@ -15,20 +15,28 @@ type AppointmentEvent struct {
 	Type          string // appointment.booked, .rescheduled, .cancelled, .fulfilled, .noshow, ...
 	AppointmentID string
 	CaseID        string
-	Start         time.Time
-	By            string // kind:id of who made the change
-	At            time.Time
+	// AgencyID and CitizenID are the appointment's: an appointment of
+	// another agency or citizen that names the case leaves it alone.
+	AgencyID  string
+	CitizenID string
+	Start     time.Time
+	By        string // kind:id of who made the change
+	At        time.Time
 }
 
 // ApplyAppointmentEvent links a booking change to its case: a booked meeting
 // schedules the case, a fulfilled one puts it in progress, a no-show and a
 // cancellation are noted. Each event is applied once, whatever the replays.
+// Booking does not know cases, so anyone may name any case id in a booking:
+// only a meeting of the case's own citizen at the case's own agency counts.
 func (s *service) ApplyAppointmentEvent(ctx context.Context, ev AppointmentEvent) error {
-	if ev.CaseID == "" {
+	// An id that is no case of ours changes nothing; refusing it would stop
+	// the consumer at this event for good.
+	if !core.ValidID(ev.CaseID) {
 		return nil
 	}
-	if !core.ValidID(ev.CaseID) || ev.EventID == "" {
-		return fmt.Errorf("appointment event %q: %w", ev.EventID, core.ErrInvalid)
+	if ev.EventID == "" {
+		return fmt.Errorf("appointment event without an id for case %s: %w", ev.CaseID, core.ErrInvalid)
 	}
 	return s.repo.ApplyOnce(ctx, ev.EventID, func(tx Repository) error {
 		c, err := tx.Case(ctx, ev.CaseID)
@@ -37,6 +45,9 @@ func (s *service) ApplyAppointmentEvent(ctx context.Context, ev AppointmentEvent
 		}
 		if err != nil {
 			return err
+		}
+		if c.AgencyID != ev.AgencyID || c.CitizenID != ev.CitizenID {
+			return nil
 		}
 		at := ev.At
 		if at.IsZero() {
@@ -68,7 +79,7 @@ func (s *service) ApplyAppointmentEvent(ctx context.Context, ev AppointmentEvent
 		}
 		expect := c.Version
 		entries := []Entry{entry}
-		if to != "" && c.Status != to && CanMove(c.Status, to) {
+		if c.followsMeeting(to) {
 			from := c.Status
 			s.applyStatus(&c, to, at)
 			entries = append(entries, Entry{ID: core.NewID(), CaseID: c.ID, Kind: EntryStatus, StatusFrom: from, StatusTo: to,

@@ -43,9 +43,11 @@ type StatusChange struct {
 	IfMatch          string
 }
 
-// staffOnCase allows the agency's staff and clients with cases:write.
+// staffOnCase allows the agency's staff and clients with cases:write. Who
+// may read the case but not act on it (the citizen, a client with only
+// cases:read) is refused; who may not even read it is told it is not there.
 func (s *service) staffOnCase(ctx context.Context, id, ifMatch string) (Case, core.Principal, error) {
-	c, _, err := s.loadCase(ctx, id, core.ScopeCasesWrite)
+	c, _, err := s.loadCase(ctx, id, core.ScopeCasesRead)
 	if err != nil {
 		return Case{}, core.Principal{}, err
 	}
@@ -73,7 +75,7 @@ func (s *service) ChangeStatus(ctx context.Context, req StatusChange) (Case, err
 	if req.Status == Withdrawn {
 		return Case{}, fmt.Errorf("only the citizen withdraws a case; close it instead: %w", core.ErrConflict)
 	}
-	if !CanMove(c.Status, req.Status) {
+	if !c.CanMoveTo(req.Status) {
 		return Case{}, fmt.Errorf("a case that is %s cannot become %s: %w", c.Status, req.Status, core.ErrConflict)
 	}
 	now := s.clock.Now()
@@ -89,7 +91,7 @@ func (s *service) ChangeStatus(ctx context.Context, req StatusChange) (Case, err
 	if err := s.repo.UpdateCase(ctx, c, expect, []Entry{e}, &ev); err != nil {
 		return Case{}, err
 	}
-	return c, nil
+	return s.answer(c), nil
 }
 
 // applyStatus sets the status and the timestamps that follow from it.
@@ -148,8 +150,9 @@ func (s *service) Assign(ctx context.Context, req Assignment) (Case, error) {
 	entries := []Entry{{ID: core.NewID(), CaseID: c.ID, Kind: EntryAssignment, Ref: req.StaffID, Actor: actorOf(ctx), CreatedAt: now}}
 	if c.Status == Submitted || c.Status == Triaged {
 		s.applyStatus(&c, Assigned, now)
+		// A microsecond later, so the timeline reads assignment, then status.
 		entries = append(entries, Entry{ID: core.NewID(), CaseID: c.ID, Kind: EntryStatus, StatusFrom: from, StatusTo: Assigned,
-			VisibleToCitizen: true, Actor: actorOf(ctx), CreatedAt: now})
+			VisibleToCitizen: true, Actor: actorOf(ctx), CreatedAt: now.Add(time.Microsecond)})
 	} else {
 		c.Version++
 		c.UpdatedAt = now
@@ -158,7 +161,7 @@ func (s *service) Assign(ctx context.Context, req Assignment) (Case, error) {
 	if err := s.repo.UpdateCase(ctx, c, expect, entries, &ev); err != nil {
 		return Case{}, err
 	}
-	return c, nil
+	return s.answer(c), nil
 }
 
 func (s *service) SetPriority(ctx context.Context, id string, p Priority, ifMatch string) (Case, error) {
@@ -175,10 +178,11 @@ func (s *service) SetPriority(ctx context.Context, id string, p Priority, ifMatc
 	c.Priority = p
 	c.Version++
 	c.UpdatedAt = now
-	if err := s.repo.UpdateCase(ctx, c, expect, []Entry{e}, nil); err != nil {
+	ev := s.caseEvent("case.priority_changed", c, &e)
+	if err := s.repo.UpdateCase(ctx, c, expect, []Entry{e}, &ev); err != nil {
 		return Case{}, err
 	}
-	return c, nil
+	return s.answer(c), nil
 }
 
 // Message is a message on a case: from the citizen (always visible to
@@ -197,7 +201,7 @@ func (s *service) PostMessage(ctx context.Context, req Message) (Entry, error) {
 	if err := v.Err(); err != nil {
 		return Entry{}, err
 	}
-	c, p, err := s.loadCase(ctx, req.CaseID, core.ScopeCasesWrite)
+	c, p, err := s.loadCase(ctx, req.CaseID, core.ScopeCasesRead)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -210,7 +214,6 @@ func (s *service) PostMessage(ctx context.Context, req Message) (Entry, error) {
 		if !c.Status.Open() {
 			return Entry{}, fmt.Errorf("the case is %s; open a new one: %w", c.Status, core.ErrConflict)
 		}
-		ev := s.caseEvent("case.message_from_citizen", c, &e)
 		// A reply to a question brings the case back to where it was.
 		if c.Status == WaitingForCitizen {
 			expect := c.Version
@@ -221,8 +224,11 @@ func (s *service) PostMessage(ctx context.Context, req Message) (Entry, error) {
 			s.applyStatus(&c, resume, now)
 			back := Entry{ID: core.NewID(), CaseID: c.ID, Kind: EntryStatus, StatusFrom: WaitingForCitizen, StatusTo: resume,
 				VisibleToCitizen: true, Actor: actorOf(ctx), CreatedAt: now.Add(time.Microsecond)}
+			// The event tells where the case is now, not where it waited.
+			ev := s.caseEvent("case.message_from_citizen", c, &e)
 			return e, s.repo.UpdateCase(ctx, c, expect, []Entry{e, back}, &ev)
 		}
+		ev := s.caseEvent("case.message_from_citizen", c, &e)
 		return e, s.repo.AddEntry(ctx, e, &ev)
 	}
 	if _, err := core.AuthorizeAgency(ctx, c.AgencyID, core.ScopeCasesWrite); err != nil {
@@ -241,7 +247,7 @@ func (s *service) PostMessage(ctx context.Context, req Message) (Entry, error) {
 }
 
 func (s *service) Withdraw(ctx context.Context, id, reason string) (Case, error) {
-	c, p, err := s.loadCase(ctx, id, core.ScopeCasesWrite)
+	c, p, err := s.loadCase(ctx, id, core.ScopeCasesRead)
 	if err != nil {
 		return Case{}, err
 	}
@@ -264,7 +270,7 @@ func (s *service) Withdraw(ctx context.Context, id, reason string) (Case, error)
 	if err := s.repo.UpdateCase(ctx, c, expect, []Entry{e}, &ev); err != nil {
 		return Case{}, err
 	}
-	return c, nil
+	return s.answer(c), nil
 }
 
 // CaseEvent is the payload of intake's events: what notify and webhooks read.
@@ -290,6 +296,12 @@ type CaseEvent struct {
 }
 
 func (s *service) caseEvent(typ string, c Case, e *Entry) Event {
+	return NewCaseEvent(typ, c, e, s.clock.Now())
+}
+
+// NewCaseEvent builds the outbox event of a change to c at a time, with the
+// timeline entry that records it. The body of an internal entry stays out.
+func NewCaseEvent(typ string, c Case, e *Entry, at time.Time) Event {
 	var p CaseEvent
 	p.Case.ID, p.Case.AgencyID, p.Case.Reference, p.Case.CitizenID = c.ID, c.AgencyID, c.Reference, c.CitizenID
 	p.Case.Status, p.Case.Subject, p.Case.Language, p.Case.AssigneeID = string(c.Status), c.Subject, c.Language, c.AssigneeID
@@ -307,5 +319,5 @@ func (s *service) caseEvent(typ string, c Case, e *Entry) Event {
 		}
 	}
 	b, _ := json.Marshal(p)
-	return Event{ID: core.NewID(), Type: typ, AggregateID: c.ID, AgencyID: c.AgencyID, Payload: b, OccurredAt: s.clock.Now()}
+	return Event{ID: core.NewID(), Type: typ, AggregateID: c.ID, AgencyID: c.AgencyID, Payload: b, OccurredAt: at}
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -89,10 +91,16 @@ type Repository interface {
 	Category(ctx context.Context, id string) (Category, error)
 	SaveCategory(ctx context.Context, c Category) error
 	ReferencePrefix(ctx context.Context, agencyID string) (string, error)
+	// SetReferencePrefix sets the agency's prefix; a prefix another agency
+	// holds, or has numbered cases with, is ErrConflict.
 	SetReferencePrefix(ctx context.Context, agencyID, prefix string) error
-	// CreateCase numbers the case (prefix-year-NNNNNN, unique under any
-	// concurrency) and stores it with its first entry and event.
-	CreateCase(ctx context.Context, c Case, prefix string, first Entry, ev Event) (Case, error)
+	// ClaimReferencePrefix gives an agency without a prefix this one, unless
+	// another agency holds it, and returns the agency's prefix afterwards
+	// (ErrNotFound when it still has none).
+	ClaimReferencePrefix(ctx context.Context, agencyID, prefix string) (string, error)
+	// CreateCase numbers the case in its series (prefix-year-NNNNNN, unique
+	// under any concurrency) and stores it with its first entry and event.
+	CreateCase(ctx context.Context, c Case, series Series, first Entry, ev Event) (Case, error)
 	Case(ctx context.Context, id string) (Case, error)
 	// UpdateCase stores c if still at expectVersion (else ErrPrecondition)
 	// with its new timeline entries and event, atomically.
@@ -106,6 +114,20 @@ type Repository interface {
 	ApplyOnce(ctx context.Context, eventID string, apply func(tx Repository) error) error
 }
 
+// Series is what a case reference is numbered in: the agency's prefix and
+// the year in the agency's time zone, as in EXB-2026-000123.
+type Series struct {
+	Prefix string
+	Year   int
+}
+
+// referencePattern is the shape of every reference; a query of that shape
+// looks a case up by its reference alone.
+var referencePattern = regexp.MustCompile(`^[A-Za-z]{2,6}-[0-9]{4}-[0-9]{6}$`)
+
+// IsReference reports whether q has the shape of a case reference.
+func IsReference(q string) bool { return referencePattern.MatchString(q) }
+
 // Option configures the service.
 type Option func(*service)
 
@@ -118,6 +140,7 @@ type service struct {
 	people   People
 	clock    core.Clock
 	audit    AuditLog
+	zones    sync.Map // time zone name → *time.Location
 }
 
 // NewService returns the intake service.
@@ -136,6 +159,25 @@ func (s *service) record(ctx context.Context, action, kind, id, agencyID string)
 	if s.audit != nil {
 		s.audit.Record(ctx, action, kind, id, agencyID)
 	}
+}
+
+// location returns an agency's time zone, UTC when it is unknown.
+func (s *service) location(name string) *time.Location {
+	if loc, ok := s.zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		loc = time.UTC
+	}
+	s.zones.Store(name, loc)
+	return loc
+}
+
+// answer is c as the service hands it out: overdue as of now.
+func (s *service) answer(c Case) Case {
+	c.IsOverdue = c.Overdue(s.clock.Now())
+	return c
 }
 
 func actorOf(ctx context.Context) string {
@@ -249,7 +291,41 @@ func (s *service) SetReferencePrefix(ctx context.Context, agencyID, prefix strin
 	if !ok {
 		return core.Invalid("reference_prefix", "must be 2 to 6 capital letters A–Z, such as EXB")
 	}
-	return s.repo.SetReferencePrefix(ctx, agencyID, prefix)
+	if _, err := s.agencies.Agency(ctx, agencyID); err != nil {
+		return err
+	}
+	err := s.repo.SetReferencePrefix(ctx, agencyID, prefix)
+	if errors.Is(err, core.ErrConflict) {
+		return fmt.Errorf("reference prefix %s is another agency's; choose another: %w", prefix, err)
+	}
+	return err
+}
+
+// referencePrefix returns the agency's prefix. An agency without one gets
+// the default from its name, or, when another agency has that, the first
+// free one after it (REG, REGA, REGB, …), so references never collide.
+func (s *service) referencePrefix(ctx context.Context, agency AgencyInfo) (string, error) {
+	prefix, err := s.repo.ReferencePrefix(ctx, agency.ID)
+	if !errors.Is(err, core.ErrNotFound) {
+		return prefix, err
+	}
+	base := defaultPrefix(agency.Name)
+	candidates := []string{base}
+	for _, a := range "ABCDEFGHIJKLMNOPQRSTUVWXYZ" {
+		candidates = append(candidates, base+string(a))
+	}
+	for _, a := range "ABCDEFGHIJKLMNOPQRSTUVWXYZ" {
+		for _, b := range "ABCDEFGHIJKLMNOPQRSTUVWXYZ" {
+			candidates = append(candidates, base+string(a)+string(b))
+		}
+	}
+	for _, c := range candidates {
+		prefix, err := s.repo.ClaimReferencePrefix(ctx, agency.ID, c)
+		if !errors.Is(err, core.ErrNotFound) {
+			return prefix, err
+		}
+	}
+	return "", fmt.Errorf("no free reference prefix after %s; set one for agency %s: %w", base, agency.ID, core.ErrConflict)
 }
 
 // defaultPrefix makes a reference prefix from the agency's name: the first
@@ -324,9 +400,15 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (Case, error) {
 	if err != nil {
 		return Case{}, err
 	}
-	cat, err := s.ownCategory(ctx, agency.ID, req.CategoryID)
+	cat, err := s.repo.Category(ctx, req.CategoryID)
+	if errors.Is(err, core.ErrNotFound) {
+		return Case{}, fmt.Errorf("category_id %s: no such category: %w", req.CategoryID, core.ErrNotFound)
+	}
 	if err != nil {
 		return Case{}, err
+	}
+	if cat.AgencyID != agency.ID {
+		return Case{}, core.Invalid("category_id", "is a category of another agency; choose one from /v1/agencies/"+agency.ID+"/case-categories")
 	}
 	if cat.RetiredAt != nil {
 		return Case{}, core.Invalid("category_id", "is no longer in use; choose another")
@@ -360,10 +442,8 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (Case, error) {
 		}
 		return Case{}, core.Invalid(field, "this kind of case needs a personal identity number; add it to the profile first")
 	}
-	prefix, err := s.repo.ReferencePrefix(ctx, agency.ID)
-	if errors.Is(err, core.ErrNotFound) {
-		prefix = defaultPrefix(agency.Name)
-	} else if err != nil {
+	prefix, err := s.referencePrefix(ctx, agency)
+	if err != nil {
 		return Case{}, err
 	}
 	now := s.clock.Now()
@@ -378,12 +458,15 @@ func (s *service) Submit(ctx context.Context, req SubmitRequest) (Case, error) {
 	}
 	first := Entry{ID: core.NewID(), CaseID: c.ID, Kind: EntryStatus, StatusTo: Submitted, VisibleToCitizen: true,
 		Actor: c.CreatedBy, Body: "", CreatedAt: now}
-	c, err = s.repo.CreateCase(ctx, c, prefix, first, s.caseEvent("case.submitted", c, &first))
+	// The year of a reference is the agency's: a case sent at half past
+	// midnight on New Year's Day in Stockholm belongs to the new year.
+	series := Series{Prefix: prefix, Year: now.In(s.location(agency.TimeZone)).Year()}
+	c, err = s.repo.CreateCase(ctx, c, series, first, s.caseEvent("case.submitted", c, &first))
 	if err != nil {
 		return Case{}, err
 	}
 	s.record(ctx, "case.created", "case", c.ID, c.AgencyID)
-	return c, nil
+	return s.answer(c), nil
 }
 
 func orString(s, def string) string {
@@ -402,7 +485,7 @@ func addDays(t time.Time, days int) time.Time { return t.AddDate(0, 0, days) }
 type CaseView struct {
 	Case           Case
 	Category       Category
-	MeetingTypeIDs []string // what a meeting for this case can be booked as
+	MeetingTypeIDs []string // what a meeting for this case can be booked as now
 	CitizenPIN     string   // masked, for staff; empty for others
 }
 
@@ -434,8 +517,17 @@ func (s *service) GetCase(ctx context.Context, id string) (CaseView, error) {
 	if err != nil {
 		return CaseView{}, err
 	}
-	c.IsOverdue = c.Overdue(s.clock.Now())
-	view := CaseView{Case: c, Category: cat, MeetingTypeIDs: cat.MeetingTypeIDs}
+	// Only the meeting types still offered: a portal books from this list.
+	offered, err := s.agencies.MeetingTypeIDs(ctx, c.AgencyID)
+	if err != nil {
+		return CaseView{}, err
+	}
+	view := CaseView{Case: s.answer(c), Category: cat, MeetingTypeIDs: []string{}}
+	for _, id := range cat.MeetingTypeIDs {
+		if slices.Contains(offered, id) {
+			view.MeetingTypeIDs = append(view.MeetingTypeIDs, id)
+		}
+	}
 	if p.Kind != core.KindCitizen {
 		if info, err := s.people.Citizen(ctx, c.CitizenID); err == nil {
 			view.CitizenPIN = info.MaskedPIN
@@ -445,7 +537,9 @@ func (s *service) GetCase(ctx context.Context, id string) (CaseView, error) {
 	return view, nil
 }
 
-// CaseFilter narrows the staff queue. Assignee is a staff id, "me" or "none".
+// CaseFilter narrows the staff queue. Assignee is a staff id, "me" or
+// "none". Query is a reference (a query of that shape, any case, finds that
+// case alone) or else a piece of the subject, in any case.
 type CaseFilter struct {
 	AgencyID   string
 	Status     Status

@@ -125,19 +125,24 @@ func decodeAvailability(_ context.Context, r *http.Request) (any, error) {
 		OfficeID: q.Get("office_id"), StaffID: q.Get("staff_id")}
 	v.Check(req.MeetingTypeID != "", "meeting_type_id", "is required")
 	v.Check(req.Mode != "", "mode", "is required: phone, video or in_person")
-	parse := func(name string, def time.Time) time.Time {
+	// Absent times stay zero: the service fills them in from its own clock.
+	parse := func(name string) time.Time {
 		s := q.Get(name)
 		if s == "" {
-			return def
+			return time.Time{}
 		}
 		t, err := time.Parse(time.RFC3339, s)
+		if err != nil && strings.Count(s, " ") == 1 {
+			// An offset's "+" sent unescaped arrives as a space.
+			t, err = time.Parse(time.RFC3339, strings.Replace(s, " ", "+", 1))
+		}
 		if err != nil {
 			v.Add(name, "must be an RFC 3339 time with offset, such as 2026-12-01T08:00:00+01:00")
 		}
 		return t
 	}
-	req.From = parse("from", time.Now())
-	req.To = parse("to", req.From.Add(14*24*time.Hour))
+	req.From = parse("from")
+	req.To = parse("to")
 	return req, v.Err()
 }
 
@@ -522,7 +527,7 @@ func decodeHolidaysRequest(_ context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	year := time.Now().Year()
+	year := 0 // the service's current year
 	if s := q.Get("year"); s != "" {
 		if year, err = strconv.Atoi(s); err != nil {
 			return nil, core.Invalid("year", "must be a year such as 2026")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/services/booking"
+	"github.com/tidbok/tidbok/services/booking/availability"
 	"github.com/tidbok/tidbok/transport/httpkit"
 )
 
@@ -77,29 +78,30 @@ type phoneJSON struct {
 }
 
 type appointmentJSON struct {
-	ID                  string     `json:"id"`
-	AgencyID            string     `json:"agency_id"`
-	MeetingTypeID       string     `json:"meeting_type_id"`
-	StaffID             string     `json:"staff_id"`
-	CitizenID           string     `json:"citizen_id"`
-	CaseID              *string    `json:"case_id"`
-	Mode                string     `json:"mode"`
-	Status              string     `json:"status"`
-	Start               string     `json:"start"`
-	End                 string     `json:"end"`
-	OfficeID            *string    `json:"office_id"`
-	Room                string     `json:"room,omitempty"`
-	Phone               *phoneJSON `json:"phone,omitempty"`
-	VideoURL            string     `json:"video_url,omitempty"`
-	Notes               string     `json:"notes"`
-	InterpreterLanguage string     `json:"interpreter_language"`
-	Accessibility       []string   `json:"accessibility"`
-	AccessibilityOther  string     `json:"accessibility_other"`
-	CancelReason        string     `json:"cancel_reason,omitempty"`
-	Sequence            int        `json:"sequence"`
-	Version             int        `json:"version"`
-	CreatedAt           time.Time  `json:"created_at"`
-	UpdatedAt           time.Time  `json:"updated_at"`
+	ID                  string      `json:"id"`
+	AgencyID            string      `json:"agency_id"`
+	MeetingTypeID       string      `json:"meeting_type_id"`
+	StaffID             string      `json:"staff_id"`
+	CitizenID           string      `json:"citizen_id"`
+	CaseID              *string     `json:"case_id"`
+	Mode                string      `json:"mode"`
+	Status              string      `json:"status"`
+	Start               string      `json:"start"`
+	End                 string      `json:"end"`
+	OfficeID            *string     `json:"office_id"`
+	Office              *officeJSON `json:"office,omitempty"`
+	Room                string      `json:"room,omitempty"`
+	Phone               *phoneJSON  `json:"phone,omitempty"`
+	VideoURL            string      `json:"video_url,omitempty"`
+	Notes               string      `json:"notes"`
+	InterpreterLanguage string      `json:"interpreter_language"`
+	Accessibility       []string    `json:"accessibility"`
+	AccessibilityOther  string      `json:"accessibility_other"`
+	CancelReason        string      `json:"cancel_reason,omitempty"`
+	Sequence            int         `json:"sequence"`
+	Version             int         `json:"version"`
+	CreatedAt           time.Time   `json:"created_at"`
+	UpdatedAt           time.Time   `json:"updated_at"`
 }
 
 func optionalString(s string) *string {
@@ -116,6 +118,10 @@ func appointmentToJSON(a booking.Appointment) appointmentJSON {
 		VideoURL: a.VideoURL, Notes: a.Notes, InterpreterLanguage: a.InterpreterLanguage, Accessibility: []string{},
 		AccessibilityOther: a.AccessibilityOther, CancelReason: a.CancelReason, Sequence: a.Sequence, Version: a.Version,
 		CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+	if a.Office != nil {
+		o := officeToJSON(*a.Office)
+		j.Office = &o
+	}
 	if a.Mode == booking.Phone {
 		j.Phone = &phoneJSON{Number: a.PhoneNumber, Direction: string(a.PhoneDirection)}
 	}
@@ -263,12 +269,11 @@ func decodeAppointmentFilter(_ context.Context, r *http.Request) (any, error) {
 		Status: booking.Status(q.Get("status")), Limit: limit, Cursor: cursor,
 		From: parseTime(&v, "from", q.Get("from"), false), To: parseTime(&v, "to", q.Get("to"), false)}
 	if day := q.Get("date"); day != "" {
-		// A day view: the caller's local midnight to midnight, given with the
-		// offset in from/to, or the date in UTC when only date is given.
-		d, err := time.Parse("2006-01-02", day)
+		// A day view: the agency's local day (from and to, when given, win).
+		d, err := availability.ParseDate(day)
 		v.Check(err == nil, "date", "must be a date such as 2026-12-01")
-		if f.From.IsZero() {
-			f.From, f.To = d, d.AddDate(0, 0, 1)
+		if f.From.IsZero() && f.To.IsZero() {
+			f.Day = d
 		}
 	}
 	return f, v.Err()

@@ -29,8 +29,9 @@ func registerCallbacks(mux *http.ServeMux, s booking.Service, idempotent Wrap) {
 		httpkit.Encode(http.StatusOK, func(l []booking.Callback) any {
 			return listJSON[callbackJSON]{Items: mapSlice(l, callbackToJSON)}
 		}), opts...))
-	mux.Handle("POST /v1/callbacks/claim-next", kithttp.NewServer(httpkit.Unary(s.ClaimNextCallback), decodeClaimNext,
-		one(http.StatusOK), opts...))
+	// A retried claim-next must not claim a second request.
+	mux.Handle("POST /v1/callbacks/claim-next", idempotent(kithttp.NewServer(httpkit.Unary(s.ClaimNextCallback), decodeClaimNext,
+		one(http.StatusOK), opts...)))
 	mux.Handle("POST /v1/callbacks/{id}/claim", action(s.ClaimCallback))
 	mux.Handle("POST /v1/callbacks/{id}/complete", action(s.CompleteCallback))
 	mux.Handle("POST /v1/callbacks/{id}/no-answer", action(s.NoAnswerCallback))
@@ -87,7 +88,9 @@ func decodeCallbackRequest(ctx context.Context, r *http.Request) (any, error) {
 	req := booking.CallbackRequest{AgencyID: in.AgencyID, MeetingTypeID: in.MeetingTypeID, Topic: in.Topic, Phone: in.Phone,
 		Earliest: parseTime(&v, "earliest", in.Earliest, true), Latest: parseTime(&v, "latest", in.Latest, true),
 		CaseID: in.CaseID, Language: in.Language}
-	if req.Language == "" {
+	// Accept-Language chooses only when sent: without it LanguageFrom says
+	// "en", and the service knows better (the citizen's, the agency's).
+	if req.Language == "" && r.Header.Get("Accept-Language") != "" {
 		req.Language = httpkit.LanguageFrom(ctx)
 	}
 	if in.Citizen != nil {

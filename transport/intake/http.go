@@ -72,7 +72,7 @@ func RegisterRoutes(mux *http.ServeMux, s intake.Service, idempotent Wrap) {
 				return nil
 			}
 			w.Header().Set("ETag", r.Value.Case.ETag())
-			return httpkit.WriteJSON(w, http.StatusOK, caseToJSON(r.Value.Case, r.Value.MeetingTypeIDs, r.Value.CitizenPIN))
+			return httpkit.WriteJSON(w, http.StatusOK, caseToJSON(r.Value.Case, nonNil(r.Value.MeetingTypeIDs), r.Value.CitizenPIN))
 		}, opts...))
 	mux.Handle("POST /v1/cases/{id}/status", idempotent(kithttp.NewServer(httpkit.Unary(s.ChangeStatus), decodeStatusChange, caseOut(http.StatusOK), opts...)))
 	mux.Handle("POST /v1/cases/{id}/assign", idempotent(kithttp.NewServer(httpkit.Unary(s.Assign), decodeAssign, caseOut(http.StatusOK), opts...)))
@@ -185,7 +185,9 @@ func decodeSubmit(ctx context.Context, r *http.Request) (any, error) {
 	req := intake.SubmitRequest{AgencyID: in.AgencyID, CategoryID: in.CategoryID, Subject: in.Subject, Description: in.Description,
 		PreferredModes: in.PreferredModes, PreferredTimes: in.PreferredTimes, ContactPreference: in.ContactPreference,
 		Language: in.Language, InterpreterLanguage: in.InterpreterLanguage, Priority: intake.Priority(in.Priority)}
-	if req.Language == "" {
+	// The caller's language only when it said one: an integration that
+	// sends no Accept-Language gets the service's default, Swedish.
+	if req.Language == "" && r.Header.Get("Accept-Language") != "" {
 		req.Language = httpkit.LanguageFrom(ctx)
 	}
 	if in.Citizen != nil {
@@ -360,7 +362,7 @@ type caseJSON struct {
 	ResolutionDue          time.Time  `json:"resolution_due"`
 	Overdue                bool       `json:"overdue"`
 	IsComplaint            bool       `json:"is_complaint"`
-	MeetingTypeIDs         []string   `json:"meeting_type_ids,omitempty"`
+	MeetingTypeIDs         *[]string  `json:"meeting_type_ids,omitempty"` // GET of one case only, [] when none
 	Version                int        `json:"version"`
 	CreatedAt              time.Time  `json:"created_at"`
 	UpdatedAt              time.Time  `json:"updated_at"`
@@ -372,15 +374,15 @@ func caseToJSON(c intake.Case, meetingTypes []string, maskedPIN string) caseJSON
 		ContactPreference: c.ContactPreference, Language: c.Language, InterpreterLanguage: c.InterpreterLanguage,
 		Priority: string(c.Priority), Status: string(c.Status), FirstContactAt: c.FirstContactAt, ResolvedAt: c.ResolvedAt,
 		ClosedAt: c.ClosedAt, FirstContactDue: c.FirstContactDue, ResolutionDue: c.ResolutionDue, Overdue: c.IsOverdue,
-		IsComplaint: c.IsComplaint, MeetingTypeIDs: meetingTypes, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		IsComplaint: c.IsComplaint, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 	if c.AssigneeID != "" {
 		j.AssigneeID = &c.AssigneeID
 	}
 	if maskedPIN != "" {
 		j.PersonalIdentityNumber = &maskedPIN
 	}
-	if meetingTypes != nil && len(meetingTypes) == 0 {
-		j.MeetingTypeIDs = []string{}
+	if meetingTypes != nil {
+		j.MeetingTypeIDs = &meetingTypes
 	}
 	return j
 }

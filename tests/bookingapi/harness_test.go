@@ -1,0 +1,666 @@
+// Package bookingapi_test drives booking's appointments and call-backs over
+// HTTP through the server app.NewServer builds, exactly as the binary does,
+// on a fresh SQLite and a fresh PostgreSQL database per test. People sign in
+// for real: staff with a password, citizens with a code read from the mail
+// the server wrote, integrations with client credentials. Time is a clock
+// the tests move; nothing sleeps.
+package bookingapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/go-kit/log"
+
+	"github.com/tidbok/tidbok/app"
+	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/db/bookingstore"
+	"github.com/tidbok/tidbok/pin"
+	"github.com/tidbok/tidbok/services/auth"
+	"github.com/tidbok/tidbok/services/booking"
+	"github.com/tidbok/tidbok/transport/httpkit"
+)
+
+// issuer is the server's BaseURL: the verifier checks iss against it only,
+// so the test server's own address need not be known in advance.
+const issuer = "https://tidbok.test"
+
+// stockholm is the agencies' zone; every wall-clock time below is in it.
+var stockholm = mustLocation("Europe/Stockholm")
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// start is where every test's clock begins: Monday 1 June 2026, 07:00 in
+// Stockholm, an hour before the staff start work.
+var start = time.Date(2026, 6, 1, 7, 0, 0, 0, stockholm)
+
+// at is a wall-clock time in Stockholm on a day of the first weeks of June 2026.
+func at(day, hour, minute int) time.Time {
+	return time.Date(2026, 6, day, hour, minute, 0, 0, stockholm)
+}
+
+// apptClock is the server's one clock; tests move it forward.
+type apptClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *apptClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t.UTC()
+}
+
+func (c *apptClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *apptClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// staffAccount is someone who signs in with a password.
+type staffAccount struct {
+	ID, Email, Password string
+}
+
+// apptEnv is one running server and the world of one test: agency A with
+// an office, a meeting type and three staff members who serve it with
+// identical hours (Monday to Friday, 08:00–16:00 at the office), and agency
+// B with an admin, so that every denial across agencies can be tried.
+type apptEnv struct {
+	d       *db.DB
+	srv     *httptest.Server
+	clock   *apptClock
+	dataDir string
+	auth    auth.Service
+
+	agencyA, agencyB string
+	officeA          string
+	// meetingType offers every mode, 30 minutes on a 30-minute grid, 2 hours'
+	// notice, a 60-day horizon, a 24-hour cancellation cutoff and at most 2
+	// active bookings per citizen.
+	meetingType string
+	staff       []string // the three staff members, sorted by id
+
+	adminA, workerA, adminB string // bearer tokens
+	client                  string // client of A with every scope
+	clientSecret            string
+	clientID                string
+}
+
+// cheapArgon2 keeps password hashing fast under -race.
+var cheapArgon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+
+func newEnv(t *testing.T, d *db.DB) *apptEnv {
+	t.Helper()
+	ctx := context.Background()
+	e := &apptEnv{d: d, clock: &apptClock{t: start}, dataDir: t.TempDir()}
+	authCfg := auth.DefaultConfig(issuer)
+	authCfg.Argon2 = cheapArgon2
+	// Tests move the clock by days; tokens live long enough not to need
+	// signing in again after every move.
+	authCfg.AccessTTL = 90 * 24 * time.Hour
+	sealer, err := pin.NewSealer(randomBytes(t, pin.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring, err := auth.NewKeyring(randomBytes(t, auth.KeySize), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := app.NewServer(ctx, app.Config{
+		Services: []string{"auth", "booking"}, BaseURL: issuer, DataDir: e.dataDir,
+		MailFrom: "Tidbok <no-reply@tidbok.test>", VideoBaseURL: "https://video.tidbok.test/",
+		Keyring: keyring, Clock: e.clock, AuthConfig: &authCfg,
+	}, log.NewNopLogger(), d)
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	e.srv = httptest.NewServer(server.Handler)
+	t.Cleanup(e.srv.Close)
+	// Many concurrent requests in the race tests: keep connections.
+	e.srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+
+	store := bookingstore.New(d)
+	e.agencyA, e.agencyB = core.NewID(), core.NewID()
+	for i, id := range []string{e.agencyA, e.agencyB} {
+		a := booking.Agency{ID: id, Name: fmt.Sprintf("Testkommun %c", 'A'+i), OrgNumber: fmt.Sprintf("21200%d-0000", i),
+			Kind: booking.Municipality, TimeZone: "Europe/Stockholm", DefaultLanguage: booking.Swedish,
+			CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
+		if err := store.SaveAgency(ctx, a); err != nil {
+			t.Fatalf("save agency: %v", err)
+		}
+	}
+	e.auth = server.Auth
+	e.adminA = e.login(t, e.seedStaff(t, "admin@a.test", core.RoleAgencyAdmin, e.agencyA))
+	e.workerA = e.login(t, e.seedStaff(t, "hanna@a.test", core.RoleCaseworker, e.agencyA))
+	e.adminB = e.login(t, e.seedStaff(t, "admin@b.test", core.RoleAgencyAdmin, e.agencyB))
+	e.clientID, e.clientSecret = e.newClient(t, core.AllScopes...)
+	e.client = e.clientToken(t, e.clientID, e.clientSecret)
+
+	r := e.call(t, "POST", "/v1/agencies/"+e.agencyA+"/offices", e.adminA, map[string]any{
+		"name": "Medborgarkontoret", "address": map[string]string{"street": "Torget 1", "postal_code": "123 45", "city": "Testby"}})
+	e.officeA = wantCreated(t, r)
+	e.meetingType = e.newMeetingType(t, map[string]any{})
+	for i := range 3 {
+		e.staff = append(e.staff, e.newStaffMember(t, fmt.Sprintf("Handläggare %d", i+1), e.meetingType))
+	}
+	sort.Strings(e.staff)
+	return e
+}
+
+// seedStaff creates a staff account as the bootstrap command makes the
+// first one: there is nobody yet to sign in as.
+func (e *apptEnv) seedStaff(t *testing.T, email string, role core.Role, agency string) staffAccount {
+	t.Helper()
+	boot := core.WithPrincipal(context.Background(), core.Principal{Kind: core.KindStaff, Subject: "bootstrap", Role: core.RoleSystemAdmin})
+	pw := "pw-" + core.NewID()
+	st, _, err := e.auth.CreateStaff(boot, auth.NewStaff{Email: email, Name: "Test " + string(role), Role: role, AgencyID: agency, Password: pw})
+	if err != nil {
+		t.Fatalf("create %s: %v", email, err)
+	}
+	return staffAccount{ID: st.ID, Email: email, Password: pw}
+}
+
+// newMeetingType creates a meeting type of agency A: every mode, 30
+// minutes, with the defaults unless over says otherwise.
+func (e *apptEnv) newMeetingType(t *testing.T, over map[string]any) string {
+	t.Helper()
+	body := map[string]any{
+		"name": map[string]string{"sv": "Rådgivning", "en": "Advice"}, "duration_minutes": 30,
+		"modes": []string{"phone", "video", "in_person"}, "slot_step_minutes": 30,
+	}
+	for k, v := range over {
+		body[k] = v
+	}
+	return wantCreated(t, e.call(t, "POST", "/v1/agencies/"+e.agencyA+"/meeting-types", e.adminA, body))
+}
+
+// newStaffMember creates a staff member of agency A who serves the meeting
+// types in every mode, Monday to Friday 08:00–16:00 at the office.
+func (e *apptEnv) newStaffMember(t *testing.T, name string, meetingTypes ...string) string {
+	t.Helper()
+	var hours []map[string]string
+	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday"} {
+		hours = append(hours, map[string]string{"weekday": d, "start": "08:00", "end": "16:00", "office_id": e.officeA})
+	}
+	return e.newStaffMemberWithHours(t, name, hours, meetingTypes...)
+}
+
+// newStaffMemberWithHours is newStaffMember with other weekly hours.
+func (e *apptEnv) newStaffMemberWithHours(t *testing.T, name string, hours []map[string]string, meetingTypes ...string) string {
+	t.Helper()
+	return wantCreated(t, e.call(t, "POST", "/v1/agencies/"+e.agencyA+"/staff-members", e.adminA, map[string]any{
+		"name": name, "title": "Handläggare", "meeting_type_ids": meetingTypes,
+		"modes": []string{"phone", "video", "in_person"}, "office_ids": []string{e.officeA}, "weekly_hours": hours,
+	}))
+}
+
+// newClient creates an integration client of agency A with scopes and
+// returns its id and secret.
+func (e *apptEnv) newClient(t *testing.T, scopes ...string) (string, string) {
+	t.Helper()
+	r := e.call(t, "POST", "/v1/clients", e.adminA, map[string]any{"agency_id": e.agencyA, "name": "Ärendesystem " + core.NewID()[:8], "scopes": scopes})
+	wantStatus(t, r, http.StatusCreated)
+	var c struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	decode(t, r, &c)
+	return c.ClientID, c.ClientSecret
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ---- signing in ----
+
+func (e *apptEnv) login(t *testing.T, a staffAccount) string {
+	t.Helper()
+	return accessToken(t, e.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": a.Email, "password": a.Password}))
+}
+
+func (e *apptEnv) clientToken(t *testing.T, id, secret string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
+	req, err := http.NewRequest("POST", e.srv.URL+"/v1/auth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return accessToken(t, e.do(t, req))
+}
+
+func accessToken(t *testing.T, r response) string {
+	t.Helper()
+	wantStatus(t, r, http.StatusOK)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	decode(t, r, &tok)
+	if tok.AccessToken == "" {
+		t.Fatalf("no access token in %s", r.Body)
+	}
+	return tok.AccessToken
+}
+
+// citizen is a signed-in citizen.
+type citizen struct {
+	ID, Email, Token string
+}
+
+// signInCitizen runs the e-mail code flow for address: the code is read
+// from the .eml the server's file mailer wrote.
+func (e *apptEnv) signInCitizen(t *testing.T, address string) citizen {
+	t.Helper()
+	r := e.call(t, "POST", "/v1/auth/citizen/code", "", map[string]string{"email": address})
+	wantStatus(t, r, http.StatusAccepted)
+	var ch struct {
+		ChallengeID string `json:"challenge_id"`
+	}
+	decode(t, r, &ch)
+	code := e.lastMailCode(t, address)
+	tok := accessToken(t, e.call(t, "POST", "/v1/auth/citizen/verify", "", map[string]string{"challenge_id": ch.ChallengeID, "code": code}))
+	me := e.call(t, "GET", "/v1/me", tok, nil)
+	wantStatus(t, me, http.StatusOK)
+	var m struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+	}
+	decode(t, me, &m)
+	if m.Kind != "citizen" || !core.ValidID(m.ID) {
+		t.Fatalf("GET /v1/me = %s", me.Body)
+	}
+	return citizen{ID: m.ID, Email: address, Token: tok}
+}
+
+var mailCode = regexp.MustCompile(`(?m)^ +([0-9]{6})\r?$`)
+
+// lastMailCode reads the newest .eml to address and returns its code.
+func (e *apptEnv) lastMailCode(t *testing.T, address string) string {
+	t.Helper()
+	dir := filepath.Join(e.dataDir, "mail")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("read mail directory: %v", err)
+	}
+	code := ""
+	// Names begin with the time of writing, so this is oldest first.
+	for _, en := range entries {
+		if !strings.HasSuffix(en.Name(), ".eml") || strings.HasPrefix(en.Name(), ".") {
+			continue
+		}
+		if c, ok := mailCodeTo(t, filepath.Join(dir, en.Name()), address); ok {
+			code = c
+		}
+	}
+	if code == "" {
+		t.Fatalf("no code was mailed to %s", address)
+	}
+	return code
+}
+
+func mailCodeTo(t *testing.T, path, address string) (string, bool) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mr, err := mail.CreateReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	to, err := mr.Header.AddressList("To")
+	if err != nil || len(to) != 1 || !strings.EqualFold(to[0].Address, address) {
+		return "", false
+	}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return "", false
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		h, ok := p.Header.(*mail.InlineHeader)
+		if !ok {
+			continue
+		}
+		if ct, _, _ := h.ContentType(); ct != "text/plain" {
+			continue
+		}
+		body, _ := io.ReadAll(p.Body)
+		if m := mailCode.FindSubmatch(body); m != nil {
+			return string(m[1]), true
+		}
+	}
+}
+
+// personalNumber returns the i-th of a series of valid personal identity
+// numbers (twelve digits, Luhn check digit), one birth date per i.
+func personalNumber(i int) string {
+	// Birth dates from 1940 over 80 years; 37 has no factor in common with
+	// the 29 200 days, so every i below that gets its own date.
+	birth := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 37*i%29200)
+	nine := birth.Format("060102") + fmt.Sprintf("%03d", 100+i%900)
+	sum := 0
+	for k, c := range nine {
+		d := int(c-'0') * (2 - k%2)
+		sum += d/10 + d%10
+	}
+	return birth.Format("20060102") + nine[6:] + fmt.Sprint((10-sum%10)%10)
+}
+
+// ---- HTTP ----
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (e *apptEnv) do(t testing.TB, req *http.Request) response {
+	t.Helper()
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: body}
+}
+
+// request builds a request with body as JSON (nil: none; a string: as it
+// is), token as bearer ("" for none) and extra headers as name, value pairs.
+func (e *apptEnv) request(t testing.TB, method, path, token string, body any, header ...string) *http.Request {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return req
+}
+
+func (e *apptEnv) call(t testing.TB, method, path, token string, body any, header ...string) response {
+	t.Helper()
+	return e.do(t, e.request(t, method, path, token, body, header...))
+}
+
+func decode(t testing.TB, r response, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+func wantStatus(t testing.TB, r response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d: %s", r.Status, status, r.Body)
+	}
+}
+
+// wantCreated checks a 201 and returns the id of what was created.
+func wantCreated(t *testing.T, r response) string {
+	t.Helper()
+	wantStatus(t, r, http.StatusCreated)
+	var v struct {
+		ID string `json:"id"`
+	}
+	decode(t, r, &v)
+	if !core.ValidID(v.ID) {
+		t.Fatalf("no id in %s", r.Body)
+	}
+	return v.ID
+}
+
+// problem is an RFC 9457 answer.
+type problem struct {
+	Type   string            `json:"type"`
+	Status int               `json:"status"`
+	Detail string            `json:"detail"`
+	Errors []core.FieldError `json:"errors"`
+}
+
+func (p problem) names(field string) bool {
+	return slices.ContainsFunc(p.Errors, func(f core.FieldError) bool { return f.Field == field })
+}
+
+// wantProblem checks a problem+json answer with status naming each field.
+func wantProblem(t testing.TB, r response, status int, fields ...string) problem {
+	t.Helper()
+	wantStatus(t, r, status)
+	if ct := r.Header.Get("Content-Type"); ct != httpkit.ProblemContentType {
+		t.Fatalf("Content-Type = %q, want %s: %s", ct, httpkit.ProblemContentType, r.Body)
+	}
+	var p problem
+	decode(t, r, &p)
+	if p.Status != status {
+		t.Fatalf("problem status = %d, want %d", p.Status, status)
+	}
+	for _, f := range fields {
+		if !p.names(f) {
+			t.Fatalf("problem does not name field %q: %s", f, r.Body)
+		}
+	}
+	return p
+}
+
+// wantTaken checks the 409 of a time someone else got first: it points to
+// fresh availability.
+func wantTaken(t testing.TB, r response) {
+	t.Helper()
+	p := wantProblem(t, r, http.StatusConflict)
+	if !strings.Contains(p.Detail, "/v1/availability") {
+		t.Fatalf("409 does not point to /v1/availability: %s", r.Body)
+	}
+}
+
+// ---- appointments ----
+
+type phoneJSON struct {
+	Number    string `json:"number"`
+	Direction string `json:"direction"`
+}
+
+type appointment struct {
+	ID            string  `json:"id"`
+	AgencyID      string  `json:"agency_id"`
+	MeetingTypeID string  `json:"meeting_type_id"`
+	StaffID       string  `json:"staff_id"`
+	CitizenID     string  `json:"citizen_id"`
+	Mode          string  `json:"mode"`
+	Status        string  `json:"status"`
+	Start         string  `json:"start"`
+	End           string  `json:"end"`
+	OfficeID      *string `json:"office_id"`
+	Office        *struct {
+		Name    string `json:"name"`
+		Address struct {
+			Street string `json:"street"`
+			City   string `json:"city"`
+		} `json:"address"`
+	} `json:"office"`
+	Room         string     `json:"room"`
+	Phone        *phoneJSON `json:"phone"`
+	VideoURL     string     `json:"video_url"`
+	CancelReason string     `json:"cancel_reason"`
+	Sequence     int        `json:"sequence"`
+	Version      int        `json:"version"`
+
+	etag string
+}
+
+func (a appointment) startTime(t testing.TB) time.Time {
+	t.Helper()
+	s, err := time.Parse(time.RFC3339, a.Start)
+	if err != nil {
+		t.Fatalf("start %q: %v", a.Start, err)
+	}
+	return s
+}
+
+// wantAppointment checks status and an appointment with its ETag.
+func wantAppointment(t testing.TB, r response, status int) appointment {
+	t.Helper()
+	wantStatus(t, r, status)
+	var a appointment
+	decode(t, r, &a)
+	a.etag = r.Header.Get("ETag")
+	if a.etag != fmt.Sprintf(`"%d"`, a.Version) {
+		t.Fatalf("ETag = %q for version %d", a.etag, a.Version)
+	}
+	return a
+}
+
+// bookBody is a booking request of the env's meeting type at start in mode.
+func (e *apptEnv) bookBody(start time.Time, mode string, extra ...any) map[string]any {
+	b := map[string]any{"meeting_type_id": e.meetingType, "mode": mode, "start": start.Format(time.RFC3339)}
+	for i := 0; i+1 < len(extra); i += 2 {
+		b[extra[i].(string)] = extra[i+1]
+	}
+	return b
+}
+
+// book books for a citizen given by personal identity number, as staff.
+func (e *apptEnv) book(t *testing.T, token string, body map[string]any) appointment {
+	t.Helper()
+	return wantAppointment(t, e.call(t, "POST", "/v1/appointments", token, body), http.StatusCreated)
+}
+
+// ---- the database ----
+
+func (e *apptEnv) count(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.d.GetContext(context.Background(), &n, e.d.Rebind(query), args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// rowCounts counts what a booking request may write: appointments, blocks,
+// holds, events, call-backs and citizens.
+func (e *apptEnv) rowCounts(t testing.TB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"booking_appointments", "booking_blocks", "booking_holds", "booking_events", "booking_callbacks", "auth_citizens"} {
+		out[table] = e.count(t, "SELECT count(*) FROM "+table)
+	}
+	return out
+}
+
+// event is one row of booking's outbox.
+type event struct {
+	Type    string
+	Payload struct {
+		Appointment struct {
+			StaffID  string `json:"staff_id"`
+			Status   string `json:"status"`
+			Start    string `json:"start"`
+			Sequence int    `json:"sequence"`
+		} `json:"appointment"`
+		Callback struct {
+			Status   string `json:"status"`
+			Attempts int    `json:"attempts"`
+		} `json:"callback"`
+		Change booking.Change `json:"change"`
+	}
+}
+
+// events returns the outbox rows of one appointment or call-back in order.
+func (e *apptEnv) events(t testing.TB, aggregateID string) []event {
+	t.Helper()
+	var rows []struct {
+		Type    string `db:"type"`
+		Payload string `db:"payload"`
+	}
+	if err := e.d.SelectContext(context.Background(), &rows,
+		e.d.Rebind(`SELECT type, payload FROM booking_events WHERE aggregate_id = ? ORDER BY seq`), aggregateID); err != nil {
+		t.Fatalf("read events: %v", err)
+	}
+	out := make([]event, len(rows))
+	for i, r := range rows {
+		out[i].Type = r.Type
+		if err := json.Unmarshal([]byte(r.Payload), &out[i].Payload); err != nil {
+			t.Fatalf("event payload %s: %v", r.Payload, err)
+		}
+	}
+	return out
+}
+
+func eventTypes(evs []event) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Type
+	}
+	return out
+}
+
+// overlaps counts pairs of one staff member's blocks that overlap: the
+// invariant that must hold whatever the concurrency.
+func (e *apptEnv) overlaps(t testing.TB) int {
+	t.Helper()
+	return e.count(t, `SELECT count(*) FROM booking_blocks a JOIN booking_blocks b
+		ON a.staff_id = b.staff_id AND a.id < b.id AND a.blocked_from < b.blocked_to AND b.blocked_from < a.blocked_to`)
+}

@@ -1,0 +1,742 @@
+// Package intakeapi_test drives the intake service over HTTP through the
+// server app.NewServer builds, exactly as the binary does, on a fresh SQLite
+// and a fresh PostgreSQL database per test. The world is the demo's two
+// agencies, staff and schedules; people sign in for real: staff with the
+// demo password, citizens with a code read from the mail the server wrote,
+// integrations with client credentials. Booking's events reach intake
+// through the consumer the binary runs, polled by the tests. Time is a clock
+// the tests move; nothing sleeps.
+package intakeapi_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	"github.com/go-kit/log"
+
+	"github.com/tidbok/tidbok/app"
+	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/db/authstore"
+	"github.com/tidbok/tidbok/db/bookingstore"
+	"github.com/tidbok/tidbok/db/dbtest"
+	"github.com/tidbok/tidbok/db/intakestore"
+	"github.com/tidbok/tidbok/demo"
+	"github.com/tidbok/tidbok/pin"
+	"github.com/tidbok/tidbok/services/auth"
+	"github.com/tidbok/tidbok/services/intake"
+	"github.com/tidbok/tidbok/transport/httpkit"
+)
+
+// issuer is the server's BaseURL, the issuer of its tokens.
+const issuer = "http://tidbok.test"
+
+var stockholm = mustLocation("Europe/Stockholm")
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// start is where every test's clock begins: Monday 1 June 2026, 07:00 in
+// Stockholm, before the demo staff start work.
+var start = time.Date(2026, 6, 1, 7, 0, 0, 0, stockholm)
+
+// testClock is the server's one clock; tests move it.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t.UTC()
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *testClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	return c.t.UTC()
+}
+
+// Demo people and things the tests use.
+var (
+	exempelby   = demo.ExempelbyID
+	vardcentral = demo.VardcentralID
+	hannaID     = core.StableID("staff/handlaggare@exempelby.se")
+	saraID      = core.StableID("staff/sjukskoterska@vardcentral.exempelby.se")
+	adamID      = core.StableID("staff/admin@exempelby.se")
+	veraID      = core.StableID("staff/admin@vardcentral.exempelby.se")
+	// permitType is Exempelby's building permit advice, served by Bertil in
+	// every mode, weekdays 08:30–12 and 13–16.
+	permitType = core.StableID("meeting-type/exempelby/building-permit-advice")
+	socialType = core.StableID("meeting-type/exempelby/social-first-meeting")
+	doctorType = core.StableID("meeting-type/vardcentral/doctor-visit")
+)
+
+// env is one running server on the demo world.
+type env struct {
+	d       *db.DB
+	srv     *httptest.Server
+	server  *app.Server
+	clock   *testClock
+	dataDir string
+	store   *intakestore.Store
+
+	// Bearer tokens of Hanna, Exempelby's caseworker, and of the demo
+	// client; the others sign in when a test first needs them (adminA,
+	// adminB, sara, sysadmin), as each password check costs an Argon2 hash.
+	hanna, client string
+	password      string
+	mu            sync.Mutex
+	tokens        map[string]string
+
+	// Categories the tests made: Exempelby's building permits (2 days to
+	// first contact, 28 to resolution, routed to permit advice) and social
+	// services (needs a personal identity number, 1 and 14 days, routed to
+	// the social first meeting), and Vårdcentralen's care matters.
+	permitCat, socialCat, careCat string
+}
+
+// cheapArgon2 keeps password hashing fast under -race.
+var cheapArgon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+
+func newEnv(t *testing.T, d *db.DB) *env {
+	t.Helper()
+	ctx := context.Background()
+	e := &env{d: d, clock: &testClock{t: start}, dataDir: t.TempDir(), store: intakestore.New(d)}
+	authCfg := auth.DefaultConfig(issuer)
+	authCfg.Argon2 = cheapArgon2
+	// Tests move the clock by weeks; tokens outlive the moves.
+	authCfg.AccessTTL = 120 * 24 * time.Hour
+	sealer, err := pin.NewSealer(randomBytes(t, 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring, err := auth.NewKeyring(randomBytes(t, 64), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.server, err = app.NewServer(ctx, app.Config{
+		Services: []string{"auth", "booking", "intake"}, BaseURL: issuer, DataDir: e.dataDir,
+		MailFrom: "Tidbok <no-reply@tidbok.test>", VideoBaseURL: "https://video.tidbok.test/",
+		Keyring: keyring, Clock: e.clock, AuthConfig: &authCfg,
+	}, log.NewNopLogger(), d)
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	e.srv = httptest.NewServer(e.server.Handler)
+	t.Cleanup(e.srv.Close)
+	e.srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+
+	secrets := demo.Secrets{Password: "demo-" + core.NewID(), ClientSecret: auth.NewClientSecret()}
+	if _, err := demo.Load(ctx, demo.Stores{Directory: bookingstore.New(d), Accounts: authstore.New(d), Schedules: bookingstore.New(d)}, secrets); err != nil {
+		t.Fatalf("load demo: %v", err)
+	}
+	e.password, e.tokens = secrets.Password, map[string]string{}
+	e.hanna = e.login(t, "handlaggare@exempelby.se", secrets.Password)
+	e.client = e.clientToken(t, demo.ClientID, secrets.ClientSecret)
+
+	// The agencies' admins set intake up through the service, as the
+	// routes would (the routes are tried in badinput_test.go and
+	// booking_test.go), without signing in.
+	admin := func(staffID, agency string) context.Context {
+		return core.WithPrincipal(ctx, core.Principal{Kind: core.KindStaff, Subject: staffID, Role: core.RoleAgencyAdmin, AgencyID: agency})
+	}
+	adminA, adminB := admin(adamID, exempelby), admin(veraID, vardcentral)
+	category := func(ctx context.Context, agency string, c intake.Category) string {
+		t.Helper()
+		c.AgencyID = agency
+		made, err := e.server.Intake.CreateCategory(ctx, c)
+		if err != nil {
+			t.Fatalf("create category %s: %v", c.NameSV, err)
+		}
+		return made.ID
+	}
+	e.permitCat = category(adminA, exempelby, intake.Category{NameSV: "Bygglov och marklov", NameEN: "Building and land permits",
+		MeetingTypeIDs: []string{permitType}, FirstContactDays: 2, ResolutionDays: 28})
+	e.socialCat = category(adminA, exempelby, intake.Category{NameSV: "Ekonomiskt bistånd", NameEN: "Financial assistance",
+		MeetingTypeIDs: []string{socialType}, FirstContactDays: 1, ResolutionDays: 14, RequiresPIN: true})
+	e.careCat = category(adminB, vardcentral, intake.Category{NameSV: "Vårdärende", NameEN: "Care matter",
+		MeetingTypeIDs: []string{doctorType}, FirstContactDays: 1, ResolutionDays: 7})
+	if err := e.server.Intake.SetReferencePrefix(adminA, exempelby, "EXB"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.server.Intake.SetReferencePrefix(adminB, vardcentral, "VCE"); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// staff returns the token of a demo staff member, signing in the first time.
+func (e *env) staff(t testing.TB, email string) string {
+	t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if tok, ok := e.tokens[email]; ok {
+		return tok
+	}
+	tok := e.login(t, email, e.password)
+	e.tokens[email] = tok
+	return tok
+}
+
+func (e *env) adminA(t testing.TB) string   { return e.staff(t, "admin@exempelby.se") }
+func (e *env) adminB(t testing.TB) string   { return e.staff(t, "admin@vardcentral.exempelby.se") }
+func (e *env) sara(t testing.TB) string     { return e.staff(t, "sjukskoterska@vardcentral.exempelby.se") }
+func (e *env) sysadmin(t testing.TB) string { return e.staff(t, "systemadmin@tidbok.exempelby.se") }
+
+// each runs body on a fresh server per database. Not in parallel:
+// app.NewServer sets httpkit's process-wide TrustProxy, which a running
+// server reads on every request.
+func each(t *testing.T, body func(t *testing.T, e *env)) {
+	t.Helper()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		body(t, newEnv(t, d))
+	})
+}
+
+func (e *env) newCategory(t *testing.T, token, agency string, body map[string]any) string {
+	t.Helper()
+	return wantCreated(t, e.call(t, "POST", "/v1/agencies/"+agency+"/case-categories", token, body))
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// consumer is the booking-to-intake consumer the binary runs every second.
+func (e *env) consumer() app.BookingToIntake {
+	return app.BookingToIntake{Booking: e.server.Booking, Intake: e.server.Intake, Cursors: e.store, Logger: log.NewNopLogger()}
+}
+
+// poll runs the consumer once, as its ticker would.
+func (e *env) poll(t *testing.T) int {
+	t.Helper()
+	n, err := e.consumer().Poll(context.Background())
+	if err != nil {
+		t.Fatalf("poll booking events: %v", err)
+	}
+	return n
+}
+
+// ---- signing in ----
+
+func (e *env) login(t testing.TB, email, password string) string {
+	t.Helper()
+	return accessToken(t, e.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password}))
+}
+
+func (e *env) clientToken(t *testing.T, id, secret string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
+	req, err := http.NewRequest("POST", e.srv.URL+"/v1/auth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return accessToken(t, e.do(t, req))
+}
+
+// newClient makes a client of Exempelby with scopes and signs it in.
+func (e *env) newClient(t *testing.T, scopes ...string) string {
+	t.Helper()
+	r := e.call(t, "POST", "/v1/clients", e.adminA(t), map[string]any{"agency_id": exempelby, "name": "Ärendesystem " + core.NewID()[:8], "scopes": scopes})
+	wantStatus(t, r, http.StatusCreated)
+	var c struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	decode(t, r, &c)
+	return e.clientToken(t, c.ClientID, c.ClientSecret)
+}
+
+func accessToken(t testing.TB, r response) string {
+	t.Helper()
+	wantStatus(t, r, http.StatusOK)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	decode(t, r, &tok)
+	if tok.AccessToken == "" {
+		t.Fatalf("no access token in %s", r.Body)
+	}
+	return tok.AccessToken
+}
+
+// citizen is a signed-in citizen.
+type citizen struct {
+	ID, Email, Token string
+}
+
+// signInCitizen runs the e-mail code flow: the code is read from the newest
+// .eml the server's file mailer wrote to address.
+func (e *env) signInCitizen(t *testing.T, address string) citizen {
+	t.Helper()
+	r := e.call(t, "POST", "/v1/auth/citizen/code", "", map[string]string{"email": address})
+	wantStatus(t, r, http.StatusAccepted)
+	var ch struct {
+		ChallengeID string `json:"challenge_id"`
+	}
+	decode(t, r, &ch)
+	code := e.mailedCode(t, address)
+	tok := accessToken(t, e.call(t, "POST", "/v1/auth/citizen/verify", "", map[string]string{"challenge_id": ch.ChallengeID, "code": code}))
+	me := e.call(t, "GET", "/v1/me", tok, nil)
+	wantStatus(t, me, http.StatusOK)
+	var m struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+	}
+	decode(t, me, &m)
+	if m.Kind != "citizen" || !core.ValidID(m.ID) {
+		t.Fatalf("GET /v1/me = %s", me.Body)
+	}
+	return citizen{ID: m.ID, Email: address, Token: tok}
+}
+
+var sixDigits = regexp.MustCompile(`\b([0-9]{6})\b`)
+
+// mailedCode returns the code of the newest mail to address; its subject
+// and its text must carry the same code.
+func (e *env) mailedCode(t *testing.T, address string) string {
+	t.Helper()
+	dir := filepath.Join(e.dataDir, "mail")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("read mail directory: %v", err)
+	}
+	var newest string
+	var newestAt time.Time
+	for _, en := range entries {
+		if !strings.HasSuffix(en.Name(), ".eml") || strings.HasPrefix(en.Name(), ".") {
+			continue
+		}
+		info, err := en.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, en.Name())
+		if !mailedTo(t, path, address) {
+			continue
+		}
+		// Names begin with the time of writing; ties go to the later name.
+		if newest == "" || info.ModTime().After(newestAt) || (info.ModTime().Equal(newestAt) && path > newest) {
+			newest, newestAt = path, info.ModTime()
+		}
+	}
+	if newest == "" {
+		t.Fatalf("no mail to %s", address)
+	}
+	subject, body := readMail(t, newest)
+	inSubject, inBody := sixDigits.FindStringSubmatch(subject), sixDigits.FindStringSubmatch(body)
+	if inSubject == nil || inBody == nil || inSubject[1] != inBody[1] {
+		t.Fatalf("mail %s: subject %q and body do not carry the same code", newest, subject)
+	}
+	return inBody[1]
+}
+
+func mailedTo(t *testing.T, path, address string) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mr, err := mail.CreateReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	to, err := mr.Header.AddressList("To")
+	return err == nil && len(to) == 1 && strings.EqualFold(to[0].Address, address)
+}
+
+func readMail(t *testing.T, path string) (subject, text string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mr, err := mail.CreateReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if subject, err = mr.Header.Subject(); err != nil {
+		t.Fatalf("%s: subject: %v", path, err)
+	}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return subject, text
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if h, ok := p.Header.(*mail.InlineHeader); ok {
+			if ct, _, _ := h.ContentType(); ct == "text/plain" {
+				b, _ := io.ReadAll(p.Body)
+				text += string(b)
+			}
+		}
+	}
+}
+
+// ---- HTTP ----
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (e *env) do(t testing.TB, req *http.Request) response {
+	t.Helper()
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: body}
+}
+
+// call sends body as JSON (nil: none; a string: as it is) with token as
+// bearer ("" for none) and extra headers as name, value pairs.
+func (e *env) call(t testing.TB, method, path, token string, body any, header ...string) response {
+	t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return e.do(t, req)
+}
+
+func decode(t testing.TB, r response, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+func wantStatus(t testing.TB, r response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d: %s", r.Status, status, r.Body)
+	}
+}
+
+func wantCreated(t testing.TB, r response) string {
+	t.Helper()
+	wantStatus(t, r, http.StatusCreated)
+	var v struct {
+		ID string `json:"id"`
+	}
+	decode(t, r, &v)
+	if !core.ValidID(v.ID) {
+		t.Fatalf("no id in %s", r.Body)
+	}
+	return v.ID
+}
+
+type problem struct {
+	Type   string            `json:"type"`
+	Status int               `json:"status"`
+	Detail string            `json:"detail"`
+	Errors []core.FieldError `json:"errors"`
+}
+
+// wantProblem checks a problem+json answer with status naming each field.
+func wantProblem(t testing.TB, r response, status int, fields ...string) problem {
+	t.Helper()
+	wantStatus(t, r, status)
+	if ct := r.Header.Get("Content-Type"); ct != httpkit.ProblemContentType {
+		t.Fatalf("Content-Type = %q, want %s: %s", ct, httpkit.ProblemContentType, r.Body)
+	}
+	var p problem
+	decode(t, r, &p)
+	if p.Status != status {
+		t.Fatalf("problem status = %d, want %d", p.Status, status)
+	}
+	for _, f := range fields {
+		if !slices.ContainsFunc(p.Errors, func(fe core.FieldError) bool { return fe.Field == f }) {
+			t.Fatalf("problem does not name field %q: %s", f, r.Body)
+		}
+	}
+	return p
+}
+
+// ---- cases ----
+
+type caseJSON struct {
+	ID                     string     `json:"id"`
+	AgencyID               string     `json:"agency_id"`
+	Reference              string     `json:"reference"`
+	CategoryID             string     `json:"category_id"`
+	Subject                string     `json:"subject"`
+	CitizenID              string     `json:"citizen_id"`
+	PersonalIdentityNumber *string    `json:"personal_identity_number"`
+	Priority               string     `json:"priority"`
+	AssigneeID             *string    `json:"assignee_id"`
+	Status                 string     `json:"status"`
+	FirstContactAt         *time.Time `json:"first_contact_at"`
+	ResolvedAt             *time.Time `json:"resolved_at"`
+	ClosedAt               *time.Time `json:"closed_at"`
+	FirstContactDue        time.Time  `json:"first_contact_due"`
+	ResolutionDue          time.Time  `json:"resolution_due"`
+	Overdue                bool       `json:"overdue"`
+	IsComplaint            bool       `json:"is_complaint"`
+	MeetingTypeIDs         []string   `json:"meeting_type_ids"`
+	Version                int        `json:"version"`
+	CreatedAt              time.Time  `json:"created_at"`
+
+	raw map[string]any
+}
+
+func wantCase(t testing.TB, r response, status int) caseJSON {
+	t.Helper()
+	wantStatus(t, r, status)
+	var c caseJSON
+	decode(t, r, &c)
+	decode(t, r, &c.raw)
+	if etag := r.Header.Get("ETag"); etag != fmt.Sprintf(`"%d"`, c.Version) {
+		t.Fatalf("ETag = %q for version %d", etag, c.Version)
+	}
+	return c
+}
+
+// submitBody is a valid submission to category cat.
+func submitBody(agency, cat, subject string, extra ...any) map[string]any {
+	b := map[string]any{"agency_id": agency, "category_id": cat, "subject": subject,
+		"description": "Jag vill ha hjälp med " + strings.ToLower(subject) + "."}
+	for i := 0; i+1 < len(extra); i += 2 {
+		b[extra[i].(string)] = extra[i+1]
+	}
+	return b
+}
+
+// submit opens a case as token and checks the 201.
+func (e *env) submit(t testing.TB, token string, body map[string]any) caseJSON {
+	t.Helper()
+	r := e.call(t, "POST", "/v1/cases", token, body)
+	c := wantCase(t, r, http.StatusCreated)
+	if r.Header.Get("Location") != "/v1/cases/"+c.ID {
+		t.Fatalf("Location = %q", r.Header.Get("Location"))
+	}
+	return c
+}
+
+// submitFor opens a permit case as Hanna for the citizen with id.
+func (e *env) submitFor(t testing.TB, citizenID, subject string) caseJSON {
+	t.Helper()
+	return e.submit(t, e.hanna, submitBody(exempelby, e.permitCat, subject, "citizen", map[string]string{"id": citizenID}))
+}
+
+func (e *env) getCase(t testing.TB, token, id string) caseJSON {
+	t.Helper()
+	return wantCase(t, e.call(t, "GET", "/v1/cases/"+id, token, nil), http.StatusOK)
+}
+
+func (e *env) setStatus(t testing.TB, token, id, status string, extra ...any) caseJSON {
+	t.Helper()
+	body := map[string]any{"status": status}
+	for i := 0; i+1 < len(extra); i += 2 {
+		body[extra[i].(string)] = extra[i+1]
+	}
+	return wantCase(t, e.call(t, "POST", "/v1/cases/"+id+"/status", token, body), http.StatusOK)
+}
+
+type entryJSON struct {
+	ID               string    `json:"id"`
+	Kind             string    `json:"kind"`
+	StatusFrom       string    `json:"status_from"`
+	StatusTo         string    `json:"status_to"`
+	Body             string    `json:"body"`
+	VisibleToCitizen bool      `json:"visible_to_citizen"`
+	Actor            string    `json:"actor"`
+	Ref              string    `json:"ref"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+func (e *env) timeline(t testing.TB, token, id string) []entryJSON {
+	t.Helper()
+	r := e.call(t, "GET", "/v1/cases/"+id+"/events", token, nil)
+	wantStatus(t, r, http.StatusOK)
+	var l struct {
+		Items []entryJSON `json:"items"`
+	}
+	decode(t, r, &l)
+	return l.Items
+}
+
+type casePage struct {
+	Items      []caseJSON `json:"items"`
+	NextCursor string     `json:"next_cursor"`
+}
+
+func (e *env) list(t testing.TB, token, query string) casePage {
+	t.Helper()
+	r := e.call(t, "GET", "/v1/cases?"+query, token, nil)
+	wantStatus(t, r, http.StatusOK)
+	var p casePage
+	decode(t, r, &p)
+	return p
+}
+
+func ids(cs []caseJSON) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.ID
+	}
+	return out
+}
+
+// ---- the database ----
+
+func (e *env) count(t testing.TB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := e.d.GetContext(context.Background(), &n, e.d.Rebind(query), args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// caseRow is the stored row of a case, every column, for before/after
+// comparisons.
+func (e *env) caseRow(t testing.TB, id string) map[string]any {
+	t.Helper()
+	row := map[string]any{}
+	if err := e.d.QueryRowxContext(context.Background(), e.d.Rebind(`SELECT * FROM intake_cases WHERE id = ?`), id).MapScan(row); err != nil {
+		t.Fatalf("read case %s: %v", id, err)
+	}
+	return row
+}
+
+// written is what one case has in the database: its row, its timeline and
+// its outbox events.
+type written struct {
+	row             map[string]any
+	entries, events int
+}
+
+func (e *env) written(t testing.TB, id string) written {
+	t.Helper()
+	return written{
+		row:     e.caseRow(t, id),
+		entries: e.count(t, `SELECT count(*) FROM intake_case_events WHERE case_id = ?`, id),
+		events:  e.count(t, `SELECT count(*) FROM intake_events WHERE aggregate_id = ?`, id),
+	}
+}
+
+func (w written) equal(o written) bool {
+	return w.entries == o.entries && w.events == o.events && reflect.DeepEqual(w.row, o.row)
+}
+
+// outbox is one of intake's events.
+type outbox struct {
+	Type    string
+	Payload struct {
+		Case struct {
+			ID        string `json:"id"`
+			Reference string `json:"reference"`
+			Status    string `json:"status"`
+		} `json:"case"`
+		Entry *struct {
+			Kind       string `json:"kind"`
+			StatusFrom string `json:"status_from"`
+			StatusTo   string `json:"status_to"`
+			Body       string `json:"body"`
+		} `json:"entry"`
+	}
+}
+
+// outboxOf returns the case's events in order.
+func (e *env) outboxOf(t testing.TB, id string) []outbox {
+	t.Helper()
+	var rows []struct {
+		Type    string `db:"type"`
+		Payload string `db:"payload"`
+	}
+	if err := e.d.SelectContext(context.Background(), &rows, e.d.Rebind(`SELECT type, payload FROM intake_events WHERE aggregate_id = ? ORDER BY seq`), id); err != nil {
+		t.Fatalf("read events: %v", err)
+	}
+	out := make([]outbox, len(rows))
+	for i, r := range rows {
+		out[i].Type = r.Type
+		if err := json.Unmarshal([]byte(r.Payload), &out[i].Payload); err != nil {
+			t.Fatalf("event payload %s: %v", r.Payload, err)
+		}
+	}
+	return out
+}
+
+// sameInstant compares times as stored: PostgreSQL keeps microseconds.
+func sameInstant(a, b time.Time) bool {
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
