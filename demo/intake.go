@@ -88,38 +88,37 @@ type caseStep struct {
 
 func staffKey(email string) string { return core.StableID("staff/" + email) }
 
+// The staff who handle the demo cases.
 var (
-	hanna = staffKey("handlaggare@exempelby.se")
-	adam  = staffKey("admin@exempelby.se")
-	sara  = staffKey("sjukskoterska@vardcentral.exempelby.se")
+	caseworkerHanna = staffKey("handlaggare@exempelby.se")
+	adminAdam       = staffKey("admin@exempelby.se")
+	nurseSara       = staffKey("sjukskoterska@vardcentral.exempelby.se")
 )
-
-const hour = time.Hour
 
 // demoCases are Anna's cases: one just submitted, one assigned,
 // one waiting for her answer and one resolved complaint.
 func demoCases() []demoCase {
 	return []demoCase{
-		{key: "exempelby/altan", agency: ExempelbyID, category: "exempelby/building-permits", age: 26 * hour,
+		{key: "exempelby/altan", agency: ExempelbyID, category: "exempelby/building-permits", age: 26 * time.Hour,
 			subject: "Bygglov för inglasad altan", description: "Vi vill glasa in vår altan på 20 kvadratmeter. Behövs bygglov?"},
-		{key: "exempelby/debts", agency: ExempelbyID, category: "exempelby/debt-counselling", age: 3 * 24 * hour,
+		{key: "exempelby/debts", agency: ExempelbyID, category: "exempelby/debt-counselling", age: 3 * 24 * time.Hour,
 			subject: "Hjälp med skulder", description: "Jag har fått flera betalningspåminnelser och vet inte var jag ska börja.",
 			steps: []caseStep{
-				{after: 20 * hour, assignee: hanna, actor: "staff:" + adam},
-				{after: 22 * hour, message: "Hej Anna! Jag heter Hanna och är din handläggare. Boka gärna ett första samtal med vår budget- och skuldrådgivare.", actor: "staff:" + hanna},
+				{after: 20 * time.Hour, assignee: caseworkerHanna, actor: "staff:" + adminAdam},
+				{after: 22 * time.Hour, message: "Hej Anna! Jag heter Hanna och är din handläggare. Boka gärna ett första samtal med vår budget- och skuldrådgivare.", actor: "staff:" + caseworkerHanna},
 			}},
-		{key: "vardcentral/headache", agency: VardcentralID, category: "vardcentral/nurse-advice", age: 2 * 24 * hour,
+		{key: "vardcentral/headache", agency: VardcentralID, category: "vardcentral/nurse-advice", age: 2 * 24 * time.Hour,
 			subject: "Återkommande huvudvärk", description: "Jag har haft huvudvärk nästan varje dag i två veckor.",
 			steps: []caseStep{
-				{after: 3 * hour, assignee: sara, actor: "staff:" + sara},
-				{after: 4 * hour, status: intake.WaitingForCitizen, message: "Hur länge brukar värken hålla i sig, och tar du någon medicin mot den?", actor: "staff:" + sara},
+				{after: 3 * time.Hour, assignee: nurseSara, actor: "staff:" + nurseSara},
+				{after: 4 * time.Hour, status: intake.WaitingForCitizen, message: "Hur länge brukar värken hålla i sig, och tar du någon medicin mot den?", actor: "staff:" + nurseSara},
 			}},
-		{key: "exempelby/snow", agency: ExempelbyID, category: "exempelby/complaints", age: 20 * 24 * hour,
+		{key: "exempelby/snow", agency: ExempelbyID, category: "exempelby/complaints", age: 20 * 24 * time.Hour,
 			subject: "Snöröjningen på Björkvägen", description: "Björkvägen plogades inte på fyra dagar efter snöfallet i januari.",
 			steps: []caseStep{
-				{after: 24 * hour, assignee: adam, actor: "staff:" + adam},
-				{after: 2 * 24 * hour, message: "Tack för att du hörde av dig. Vi har tagit upp saken med entreprenören.", actor: "staff:" + adam},
-				{after: 10 * 24 * hour, status: intake.Resolved, message: "Björkvägen ligger nu först i plogordningen för ert område. Tack för din synpunkt!", actor: "staff:" + adam},
+				{after: 24 * time.Hour, assignee: adminAdam, actor: "staff:" + adminAdam},
+				{after: 2 * 24 * time.Hour, message: "Tack för att du hörde av dig. Vi har tagit upp saken med entreprenören.", actor: "staff:" + adminAdam},
+				{after: 10 * 24 * time.Hour, status: intake.Resolved, message: "Björkvägen ligger nu först i plogordningen för ert område. Tack för din synpunkt!", actor: "staff:" + adminAdam},
 			}},
 	}
 }
