@@ -122,12 +122,7 @@ func intakeEvents(s intake.Service) func(context.Context, int64, int) ([]PumpEve
 // repository, service, middleware, endpoints, routes — on one mux, and wraps
 // it in authentication and the request middleware.
 func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*Server, error) {
-	if cfg.TrustProxy {
-		// A process-wide switch that requests read: set it only to turn it
-		// on, before serving, so that building a server (tests build many at
-		// once) never writes it while another serves.
-		httpkit.TrustProxy(true)
-	}
+	httpkit.TrustProxy(cfg.TrustProxy)
 	if cfg.Clock == nil {
 		cfg.Clock = core.SystemClock{}
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -287,20 +288,50 @@ func (s *Store) Appointment(ctx context.Context, id string) (booking.Appointment
 	return r.domain(), nil
 }
 
+// lockStaff makes transactions that move time from one staff member to
+// another take turns per pair. Moving deletes a block of one and inserts a
+// block of the other, and on PostgreSQL each of those locks the staff
+// member's row in booking_staff_busy (the triggers' change count): two moves
+// in opposite directions would each hold one and wait for the other, a
+// deadlock. Taking both locks first, in id order, gives every transaction the
+// same order. SQLite's write lock serializes writers anyway.
+func (s *Store) lockStaff(ctx context.Context, tx *sqlx.Tx, ids ...string) error {
+	if s.db.Dialect != db.Postgres {
+		return nil
+	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "booking/staff/"+id); err != nil {
+			return db.MapError(err)
+		}
+	}
+	return nil
+}
+
 func (s *Store) UpdateAppointment(ctx context.Context, a booking.Appointment, expectVersion int, release bool, next *booking.Block, ev booking.Event) error {
 	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		var oldBlock sql.NullString
+		var old struct {
+			Block   sql.NullString `db:"block_id"`
+			StaffID string         `db:"staff_id"`
+		}
 		lock := ""
 		if s.db.Dialect == db.Postgres {
 			lock = " FOR UPDATE" // concurrent updates queue here and then see the new version
 		}
-		err := tx.GetContext(ctx, &oldBlock, tx.Rebind(`SELECT block_id FROM booking_appointments WHERE id = ? AND version = ?`+lock), a.ID, expectVersion)
+		err := tx.GetContext(ctx, &old, tx.Rebind(`SELECT block_id, staff_id FROM booking_appointments WHERE id = ? AND version = ?`+lock), a.ID, expectVersion)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("the appointment changed meanwhile; read it again: %w", core.ErrPrecondition)
 		}
 		if err != nil {
 			return db.MapError(err)
 		}
+		if next != nil && next.StaffID != old.StaffID {
+			if err := s.lockStaff(ctx, tx, old.StaffID, next.StaffID); err != nil {
+				return err
+			}
+		}
+		oldBlock := old.Block
 		blockID := oldBlock.String
 		if release || next != nil {
 			// Detach first: the appointment references its block.

@@ -516,33 +516,29 @@ func TestListingAppointments(t *testing.T) {
 			wantProblem(t, e.call(t, "GET", "/v1/appointments?date=3+June", e.workerA, nil), http.StatusBadRequest, "date")
 			wantProblem(t, e.call(t, "GET", "/v1/appointments?cursor=forged", e.workerA, nil), http.StatusBadRequest, "cursor")
 		})
-	})
-}
 
-// A day view is the agency's local day: a meeting at 00:30 in Stockholm
-// on 2 June is on 2 June, though in UTC it is still 1 June.
-func TestDayViewIsTheAgencysLocalDay(t *testing.T) {
-	t.Parallel()
-	dbtest.Run(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d)
-		night := e.newMeetingType(t, map[string]any{"modes": []string{"phone"}})
-		e.newStaffMemberWithHours(t, "Nattjour", []map[string]string{{"weekday": "tuesday", "start": "00:00", "end": "02:00", "office_id": "remote"}}, night)
-		a := e.book(t, e.workerA, map[string]any{"meeting_type_id": night, "mode": "phone", "start": at(2, 0, 30).Format(time.RFC3339),
-			"citizen": map[string]any{"personal_identity_number": personalNumber(90), "phone": "0701231231"}})
-		for _, c := range []struct {
-			date string
-			want int
-		}{{"2026-06-02", 1}, {"2026-06-01", 0}} {
-			r := e.call(t, "GET", "/v1/appointments?date="+c.date+"&staff_id="+a.StaffID, e.workerA, nil)
-			wantStatus(t, r, http.StatusOK)
-			var page struct {
-				Items []appointment `json:"items"`
+		// A meeting at 00:30 in Stockholm on 2 June is on 2 June, though in
+		// UTC it is still 1 June.
+		t.Run("a day view is the agency's local day", func(t *testing.T) {
+			night := e.newMeetingType(t, map[string]any{"modes": []string{"phone"}})
+			e.newStaffMemberWithHours(t, "Nattjour", []map[string]string{{"weekday": "tuesday", "start": "00:00", "end": "02:00", "office_id": "remote"}}, night)
+			a := e.book(t, e.workerA, map[string]any{"meeting_type_id": night, "mode": "phone", "start": at(2, 0, 30).Format(time.RFC3339),
+				"citizen": map[string]any{"personal_identity_number": personalNumber(90), "phone": "0701231231"}})
+			for _, c := range []struct {
+				date string
+				want int
+			}{{"2026-06-02", 1}, {"2026-06-01", 0}} {
+				r := e.call(t, "GET", "/v1/appointments?date="+c.date+"&staff_id="+a.StaffID, e.workerA, nil)
+				wantStatus(t, r, http.StatusOK)
+				var page struct {
+					Items []appointment `json:"items"`
+				}
+				decode(t, r, &page)
+				if len(page.Items) != c.want {
+					t.Fatalf("day %s lists %d, want %d", c.date, len(page.Items), c.want)
+				}
 			}
-			decode(t, r, &page)
-			if len(page.Items) != c.want {
-				t.Fatalf("day %s lists %d, want %d", c.date, len(page.Items), c.want)
-			}
-		}
+		})
 	})
 }
 
