@@ -122,6 +122,9 @@ type appointmentPayload struct {
 // HandleBookingEvent stores the messages an appointment event causes.
 func (n Notifier) HandleBookingEvent(ctx context.Context, ev Event) error {
 	ctx = system(ctx)
+	if ev.Type == "callback.unreachable" {
+		return n.callbackUnreachable(ctx, ev)
+	}
 	if !strings.HasPrefix(ev.Type, "appointment.") {
 		return nil
 	}
@@ -478,4 +481,39 @@ func (n Notifier) HandleCaseEvent(ctx context.Context, ev Event) error {
 	subject, text := caseUpdateText(lang, ev.Type, p.Case.Reference, p.Case.Subject, p.Entry.Kind, p.Entry.StatusTo, p.Entry.Body, n.BaseURL)
 	return n.Outbox.Enqueue(ctx, []StoredMessage{n.email(ev.ID+":citizen", p.Case.AgencyID,
 		Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil)})
+}
+
+type callbackPayload struct {
+	Callback struct {
+		ID        string `json:"id"`
+		AgencyID  string `json:"agency_id"`
+		CitizenID string `json:"citizen_id"`
+		Language  string `json:"language"`
+	} `json:"callback"`
+}
+
+// callbackUnreachable tells the citizen that the agency tried to call back
+// and could not reach them: by e-mail, and by SMS when they allow it.
+func (n Notifier) callbackUnreachable(ctx context.Context, ev Event) error {
+	var p callbackPayload
+	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.Callback.CitizenID == "" {
+		return nil
+	}
+	citizen, err := n.People.Citizen(ctx, p.Callback.CitizenID)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	lang := langOf(p.Callback.Language)
+	subject, text := unreachableText(lang)
+	var msgs []StoredMessage
+	if citizen.NotifyEmail && citizen.Email != "" {
+		msgs = append(msgs, n.email(ev.ID+":citizen", p.Callback.AgencyID, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil))
+	}
+	if citizen.NotifySMS && citizen.Phone != "" {
+		msgs = append(msgs, n.sms(ev.ID+":sms", p.Callback.AgencyID, citizen.Phone, subject))
+	}
+	return n.Outbox.Enqueue(ctx, msgs)
 }

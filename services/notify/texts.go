@@ -366,3 +366,12 @@ func GSM7(s string) string {
 	}
 	return b.String()
 }
+
+func unreachableText(lang string) (subject, text string) {
+	if lang == "en" {
+		return "We could not reach you by phone",
+			"You asked us to call you back. We called three times but could not reach you, so the request is closed. Ask for a new call-back when it suits you."
+	}
+	return "Vi nådde dig inte på telefon",
+		"Du bad oss ringa upp dig. Vi ringde tre gånger men nådde dig inte, så vi har avslutat förfrågan. Be om en ny uppringning när det passar dig."
+}
