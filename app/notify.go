@@ -35,6 +35,7 @@ func (b notifyBookings) Appointment(ctx context.Context, id string) (notify.Appo
 		if i := slices.IndexFunc(types, func(t booking.MeetingType) bool { return t.ID == a.MeetingTypeID }); i >= 0 {
 			info.MeetingTypeSV, info.MeetingTypeEN = types[i].Name.SV, types[i].Name.EN
 			info.DescriptionSV, info.DescriptionEN = types[i].Description.SV, types[i].Description.EN
+			info.ReminderBefore, info.NoReminder = types[i].ReminderBefore, types[i].ReminderBefore == 0
 		}
 	}
 	if a.OfficeID != "" {

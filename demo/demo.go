@@ -252,7 +252,8 @@ func meetingType(agency, key string, name, desc booking.Text, minutes int, modes
 		BufferAfter: 10 * time.Minute, SlotStep: booking.DefaultSlotStep, MinNotice: booking.DefaultMinNotice,
 		Horizon: booking.DefaultHorizon, CancellationCutoff: booking.DefaultCancellationCutoff,
 		CitizenBookable: true, MaxActivePerCitizen: booking.DefaultMaxActivePerCitizen,
-		CreatedAt: epoch, UpdatedAt: epoch,
+		ReminderBefore: booking.DefaultReminderBefore,
+		CreatedAt:      epoch, UpdatedAt: epoch,
 	}
 }
 

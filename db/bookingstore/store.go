@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -20,6 +21,27 @@ import (
 type Store struct {
 	db    *db.DB
 	cache *availabilityCache
+	stmts sync.Map // query → *sqlx.Stmt, for the queries availability asks on every call
+}
+
+// prepared returns the prepared statement of query, preparing it the first
+// time. Availability asks the same few queries on every call: prepared once,
+// SQLite parses and PostgreSQL plans them once per connection instead of
+// every time. database/sql prepares a statement again on each connection
+// that needs it. Only queries of a fixed text belong here.
+func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sqlx.Stmt), nil
+	}
+	st, err := s.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, db.MapError(err)
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		_ = st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
+	return st, nil
 }
 
 // Option changes how a Store works.
@@ -130,6 +152,7 @@ type meetingTypeRow struct {
 	CancelCutoff    int        `db:"cancellation_cutoff_minutes"`
 	CitizenBookable bool       `db:"citizen_bookable"`
 	MaxActive       int        `db:"max_active_per_citizen"`
+	ReminderMinutes int        `db:"reminder_minutes"`
 	CreatedAt       time.Time  `db:"created_at"`
 	UpdatedAt       time.Time  `db:"updated_at"`
 	RetiredAt       *time.Time `db:"retired_at"`
@@ -144,7 +167,8 @@ func (r meetingTypeRow) domain() booking.MeetingType {
 		BufferBefore: minutes(r.BufferBefore), BufferAfter: minutes(r.BufferAfter), SlotStep: minutes(r.SlotStep),
 		MinNotice: minutes(r.MinNotice), Horizon: time.Duration(r.HorizonDays) * 24 * time.Hour,
 		CancellationCutoff: minutes(r.CancelCutoff), CitizenBookable: r.CitizenBookable, MaxActivePerCitizen: r.MaxActive,
-		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), RetiredAt: utcPtr(r.RetiredAt),
+		ReminderBefore: minutes(r.ReminderMinutes),
+		CreatedAt:      r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(), RetiredAt: utcPtr(r.RetiredAt),
 	}
 	if r.ModePhone {
 		mt.Modes = append(mt.Modes, booking.Phone)
@@ -168,7 +192,8 @@ func meetingTypeToRow(mt booking.MeetingType) meetingTypeRow {
 		SlotStep: int(mt.SlotStep / time.Minute), MinNotice: int(mt.MinNotice / time.Minute),
 		HorizonDays: int(mt.Horizon / (24 * time.Hour)), CancelCutoff: int(mt.CancellationCutoff / time.Minute),
 		CitizenBookable: mt.CitizenBookable, MaxActive: mt.MaxActivePerCitizen,
-		CreatedAt: mt.CreatedAt.UTC(), UpdatedAt: mt.UpdatedAt.UTC(), RetiredAt: utcPtr(mt.RetiredAt),
+		ReminderMinutes: int(mt.ReminderBefore / time.Minute),
+		CreatedAt:       mt.CreatedAt.UTC(), UpdatedAt: mt.UpdatedAt.UTC(), RetiredAt: utcPtr(mt.RetiredAt),
 	}
 }
 
@@ -180,7 +205,7 @@ const officeColumns = `id, agency_id, name, street_address, postal_code, city, d
 const meetingTypeColumns = `id, agency_id, name_sv, name_en, description_sv, description_en, duration_minutes,
 	mode_phone, mode_video, mode_in_person, buffer_before_minutes, buffer_after_minutes, slot_step_minutes,
 	minimum_notice_minutes, booking_horizon_days, cancellation_cutoff_minutes, citizen_bookable,
-	max_active_per_citizen, created_at, updated_at, retired_at`
+	max_active_per_citizen, reminder_minutes, created_at, updated_at, retired_at`
 
 const agencyColumns = `id, name, org_number, kind, time_zone, default_language, open_holidays, created_at, updated_at`
 
@@ -208,9 +233,12 @@ func (s *Store) ListAgencies(ctx context.Context, after booking.Cursor, limit in
 
 // Agency returns one agency, or an error wrapping core.ErrNotFound.
 func (s *Store) Agency(ctx context.Context, id string) (booking.Agency, error) {
-	var r agencyRow
-	err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+agencyColumns+` FROM booking_agencies WHERE id = ?`), id)
+	stmt, err := s.prepared(ctx, s.db.Rebind(`SELECT `+agencyColumns+` FROM booking_agencies WHERE id = ?`))
 	if err != nil {
+		return booking.Agency{}, err
+	}
+	var r agencyRow
+	if err := stmt.GetContext(ctx, &r, id); err != nil {
 		return booking.Agency{}, db.MapError(err)
 	}
 	return r.domain(), nil
@@ -313,7 +341,7 @@ func (s *Store) SaveMeetingType(ctx context.Context, mt booking.MeetingType) err
 			VALUES (:id, :agency_id, :name_sv, :name_en, :description_sv, :description_en,
 			       :duration_minutes, :mode_phone, :mode_video, :mode_in_person, :buffer_before_minutes,
 			       :buffer_after_minutes, :slot_step_minutes, :minimum_notice_minutes, :booking_horizon_days,
-			       :cancellation_cutoff_minutes, :citizen_bookable, :max_active_per_citizen,
+			       :cancellation_cutoff_minutes, :citizen_bookable, :max_active_per_citizen, :reminder_minutes,
 			       :created_at, :updated_at, :retired_at)
 			ON CONFLICT (id) DO UPDATE SET
 			  name_sv = excluded.name_sv, name_en = excluded.name_en,
@@ -325,6 +353,7 @@ func (s *Store) SaveMeetingType(ctx context.Context, mt booking.MeetingType) err
 			  booking_horizon_days = excluded.booking_horizon_days,
 			  cancellation_cutoff_minutes = excluded.cancellation_cutoff_minutes,
 			  citizen_bookable = excluded.citizen_bookable, max_active_per_citizen = excluded.max_active_per_citizen,
+			  reminder_minutes = excluded.reminder_minutes,
 			  updated_at = excluded.updated_at`,
 			meetingTypeToRow(mt))
 		if err != nil {

@@ -178,6 +178,7 @@ type MeetingType struct {
 	CancellationCutoff  time.Duration // citizens may cancel until this long before
 	CitizenBookable     bool          // false: only staff and integrations book it
 	MaxActivePerCitizen int           // booked, not yet held meetings per citizen
+	ReminderBefore      time.Duration // when the reminder goes out; 0 sends none
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 	RetiredAt           *time.Time
@@ -190,6 +191,7 @@ const (
 	DefaultHorizon             = 60 * 24 * time.Hour
 	DefaultCancellationCutoff  = 24 * time.Hour
 	DefaultMaxActivePerCitizen = 2
+	DefaultReminderBefore      = 24 * time.Hour
 )
 
 // Rules returns what the availability engine needs of the meeting type.
@@ -245,6 +247,7 @@ func (mt MeetingType) Validate() error {
 	v.Check(mt.Horizon > mt.MinNotice, "booking_horizon_days", "must reach beyond the minimum notice")
 	v.Check(minutes(mt.CancellationCutoff, 0, 30*24*time.Hour), "cancellation_cutoff_minutes", "must be whole minutes between 0 and 43200 (30 days)")
 	v.Check(mt.MaxActivePerCitizen >= 1 && mt.MaxActivePerCitizen <= 100, "max_active_per_citizen", "must be between 1 and 100")
+	v.Check(minutes(mt.ReminderBefore, 0, 14*24*time.Hour), "reminder_minutes", "must be whole minutes between 0 (no reminder) and 20160 (14 days)")
 	return v.Err()
 }
 

@@ -40,6 +40,10 @@ type AppointmentInfo struct {
 	InterpreterLanguage string
 	CancelReason        string
 	Created             time.Time
+	// ReminderBefore is the meeting type's reminder lead time; NoReminder
+	// says the meeting type sends none.
+	ReminderBefore time.Duration
+	NoReminder     bool
 }
 
 // Recipient is a citizen as notify needs them.
@@ -160,7 +164,11 @@ func (n Notifier) HandleBookingEvent(ctx context.Context, ev Event) error {
 			msgs = append(msgs, handover...)
 		}
 		if err == nil && n.Reminders != nil {
-			err = n.Reminders.PlanReminder(ctx, a.ID, a.Sequence, a.Start.Add(-n.reminderBefore()))
+			if a.NoReminder {
+				err = n.Reminders.DropReminder(ctx, a.ID)
+			} else {
+				err = n.Reminders.PlanReminder(ctx, a.ID, a.Sequence, a.Start.Add(-n.reminderBefore(a)))
+			}
 		}
 	case "appointment.cancelled":
 		a.Status, a.CancelReason = "cancelled", p.Change.Reason
@@ -180,11 +188,15 @@ func (n Notifier) HandleBookingEvent(ctx context.Context, ev Event) error {
 	return n.Outbox.Enqueue(ctx, msgs)
 }
 
-func (n Notifier) reminderBefore() time.Duration {
-	if n.ReminderBefore == 0 {
-		return 24 * time.Hour
+// reminderBefore is the meeting type's lead time, else the notifier's, else a day.
+func (n Notifier) reminderBefore(a AppointmentInfo) time.Duration {
+	switch {
+	case a.ReminderBefore > 0:
+		return a.ReminderBefore
+	case n.ReminderBefore > 0:
+		return n.ReminderBefore
 	}
-	return n.ReminderBefore
+	return 24 * time.Hour
 }
 
 // SendReminders stores the reminders that are due, once per appointment
@@ -205,11 +217,11 @@ func (n Notifier) SendReminders(ctx context.Context) (int, error) {
 		if err != nil {
 			return count, err
 		}
-		if a.Status != "booked" || a.Start.Before(n.now()) {
+		if a.Status != "booked" || a.Start.Before(n.now()) || a.NoReminder {
 			_ = n.Reminders.DropReminder(ctx, id)
 			continue
 		}
-		if due := a.Start.Add(-n.reminderBefore()); due.After(n.now()) {
+		if due := a.Start.Add(-n.reminderBefore(a)); due.After(n.now()) {
 			// Moved later since the plan was made, and notify has not read
 			// the move yet: plan for the new time instead of reminding early.
 			if err := n.Reminders.PlanReminder(ctx, a.ID, a.Sequence, due); err != nil {

@@ -175,3 +175,39 @@ func smsFiles(t *testing.T, dataDir string) []string {
 	}
 	return out
 }
+
+// The reminder's lead time is the meeting type's: two hours for one, none
+// at all for another.
+func TestReminderLeadTimeIsPerMeetingType(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		setReminder := func(minutes int) {
+			t.Helper()
+			if _, err := d.ExecContext(context.Background(), d.Rebind(`UPDATE booking_meeting_types SET reminder_minutes = ? WHERE id = ?`),
+				minutes, permitAdvice); err != nil {
+				t.Fatal(err)
+			}
+		}
+		setReminder(120)
+		soon := e.book(t, local(time.March, 25, 10, 0), map[string]string{"email": "tva@example.se", "name": "Två Timmar"})
+		e.deliver(t)
+		e.clock.Set(soon.start(t).Add(-3 * time.Hour))
+		if n := e.remind(t); n != 0 {
+			t.Fatalf("reminded %d meetings three hours ahead, with a two-hour lead time", n)
+		}
+		e.clock.Set(soon.start(t).Add(-90 * time.Minute))
+		if n := e.remind(t); n != 1 || len(e.reminders(t, soon.ID)[notify.ChannelEmail]) != 1 {
+			t.Fatalf("reminded %d meetings 90 minutes ahead, want the one", n)
+		}
+
+		setReminder(0)
+		none := e.book(t, local(time.March, 30, 10, 0), map[string]string{"email": "ingen@example.se", "name": "Ingen Påminnelse"})
+		e.deliver(t)
+		e.clock.Set(none.start(t).Add(-time.Hour))
+		e.remind(t)
+		if got := e.reminders(t, none.ID); len(got) != 0 {
+			t.Fatalf("a meeting type without reminders got %v", got)
+		}
+	})
+}

@@ -256,6 +256,7 @@ type meetingTypeInput struct {
 	CancellationCutoffMinutes *int     `json:"cancellation_cutoff_minutes"`
 	CitizenBookable           *bool    `json:"citizen_bookable"`
 	MaxActivePerCitizen       *int     `json:"max_active_per_citizen"`
+	ReminderMinutes           *int     `json:"reminder_minutes"`
 }
 
 func orDefault[T any](p *T, def T) T {
@@ -295,6 +296,7 @@ func decodeMeetingType(_ context.Context, r *http.Request) (any, error) {
 		CancellationCutoff:  min(orDefault(in.CancellationCutoffMinutes, int(booking.DefaultCancellationCutoff/time.Minute))),
 		CitizenBookable:     orDefault(in.CitizenBookable, true),
 		MaxActivePerCitizen: orDefault(in.MaxActivePerCitizen, booking.DefaultMaxActivePerCitizen),
+		ReminderBefore:      min(orDefault(in.ReminderMinutes, int(booking.DefaultReminderBefore/time.Minute))),
 	}, nil
 }
 

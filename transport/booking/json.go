@@ -90,6 +90,7 @@ type meetingTypeJSON struct {
 	CancellationCutoffMinutes int  `json:"cancellation_cutoff_minutes"`
 	CitizenBookable           bool `json:"citizen_bookable"`
 	MaxActivePerCitizen       int  `json:"max_active_per_citizen"`
+	ReminderMinutes           int  `json:"reminder_minutes"`
 }
 
 func meetingTypeToJSON(mt booking.MeetingType) meetingTypeJSON {
@@ -107,6 +108,7 @@ func meetingTypeToJSON(mt booking.MeetingType) meetingTypeJSON {
 		SlotStepMinutes: int(mt.SlotStep / time.Minute), MinimumNoticeMinutes: int(mt.MinNotice / time.Minute),
 		BookingHorizonDays: int(mt.Horizon / (24 * time.Hour)), CancellationCutoffMinutes: int(mt.CancellationCutoff / time.Minute),
 		CitizenBookable: mt.CitizenBookable, MaxActivePerCitizen: mt.MaxActivePerCitizen,
+		ReminderMinutes: int(mt.ReminderBefore / time.Minute),
 	}
 }
 
@@ -125,6 +127,7 @@ func (j meetingTypeJSON) domain() booking.MeetingType {
 		SlotStep: time.Duration(j.SlotStepMinutes) * time.Minute, MinNotice: time.Duration(j.MinimumNoticeMinutes) * time.Minute,
 		Horizon: time.Duration(j.BookingHorizonDays) * 24 * time.Hour, CancellationCutoff: time.Duration(j.CancellationCutoffMinutes) * time.Minute,
 		CitizenBookable: j.CitizenBookable, MaxActivePerCitizen: j.MaxActivePerCitizen,
+		ReminderBefore: time.Duration(j.ReminderMinutes) * time.Minute,
 	}
 }
 
