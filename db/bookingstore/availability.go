@@ -2,12 +2,15 @@ package bookingstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/services/booking"
@@ -99,8 +102,7 @@ func (s *Store) localRanges(ctx context.Context, agencyID, meetingTypeID string,
 	const widest = 14 * time.Hour
 	lo := from.Add(-margin - widest).UTC().Format("2006-01-02T15:04")
 	hi := to.Add(margin + widest).UTC().Format("2006-01-02T15:04")
-	var rows []rangeRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`
+	stmt, err := s.prepared(ctx, s.db.Rebind(`
 		SELECT 'absence' AS what, a.id, a.staff_id AS owner, a.kind, a.start_local, a.end_local, '' AS reason
 		  FROM booking_absences a JOIN booking_staff_meeting_types l ON l.staff_id = a.staff_id
 		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?
@@ -108,7 +110,12 @@ func (s *Store) localRanges(ctx context.Context, agencyID, meetingTypeID string,
 		SELECT 'closure' AS what, c.id, c.agency_id AS owner, '' AS kind, c.start_local, c.end_local, c.reason
 		  FROM booking_closures c
 		 WHERE c.agency_id = ? AND c.end_local > ? AND c.start_local < ?
-		 ORDER BY 5, 2`), meetingTypeID, lo, hi, agencyID, lo, hi); err != nil {
+		 ORDER BY 5, 2`))
+	if err != nil {
+		return nil, err
+	}
+	var rows []rangeRow
+	if err := stmt.SelectContext(ctx, &rows, meetingTypeID, lo, hi, agencyID, lo, hi); err != nil {
 		return nil, db.MapError(err)
 	}
 	return rows, nil
@@ -132,34 +139,49 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 	var query string
 	switch s.db.Dialect {
 	case db.Postgres:
+		// The offices joined as a set: planned per staff member, PostgreSQL
+		// would scan the (small) link table once for each.
 		query = `SELECT st.id::text, st.mode_phone, st.mode_video, st.mode_in_person,
-		       md5(st.weekly_hours || '|' || st.exceptions), COALESCE(v.version, 0),
-		       COALESCE((SELECT string_agg(o.office_id::text, ',') FROM booking_staff_offices o
-		                   JOIN booking_offices bo ON bo.id = o.office_id
-		                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '')`
+		       md5(st.weekly_hours || '|' || st.exceptions), COALESCE(v.version, 0), COALESCE(so.offices, '')
+		  FROM booking_staff_meeting_types l
+		  JOIN booking_staff st ON st.id = l.staff_id
+		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
+		  LEFT JOIN (SELECT o.staff_id, string_agg(o.office_id::text, ',') AS offices
+		               FROM booking_staff_offices o
+		               JOIN booking_staff_meeting_types lo ON lo.staff_id = o.staff_id AND lo.meeting_type_id = $1
+		               JOIN booking_offices bo ON bo.id = o.office_id AND bo.retired_at IS NULL
+		              GROUP BY o.staff_id) so ON so.staff_id = st.id
+		 WHERE l.meeting_type_id = $1 AND st.agency_id = $2 AND st.retired_at IS NULL`
 	default:
+		// SQLite finds each staff member's offices by the link table's key.
 		query = `SELECT st.id, st.mode_phone, st.mode_video, st.mode_in_person,
 		       st.weekly_hours || '|' || st.exceptions, COALESCE(v.version, 0),
 		       COALESCE((SELECT group_concat(o.office_id, ',') FROM booking_staff_offices o
 		                   JOIN booking_offices bo ON bo.id = o.office_id
-		                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '')`
-	}
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(query+`
+		                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '')
 		  FROM booking_staff_meeting_types l
 		  JOIN booking_staff st ON st.id = l.staff_id
 		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
-		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`), meetingTypeID, agencyID)
+		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`
+	}
+	stmt, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := stmt.QueryContext(ctx, meetingTypeID, agencyID)
 	if err != nil {
 		return nil, db.MapError(err)
 	}
 	defer rows.Close()
 	var out []eligible
 	var stale []int
+	// The key is read into a reused buffer: it is only kept when it changed.
+	var key sql.RawBytes
 	for rows.Next() {
 		var e eligible
 		var phone, video, inPerson bool
 		var offices string
-		if err := rows.Scan(&e.id, &phone, &video, &inPerson, &e.scheduleKey, &e.busyVersion, &offices); err != nil {
+		if err := rows.Scan(&e.id, &phone, &video, &inPerson, &key, &e.busyVersion, &offices); err != nil {
 			return nil, db.MapError(err)
 		}
 		for _, m := range modesOf(phone, video, inPerson) {
@@ -170,7 +192,8 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 			slices.Sort(e.offices)
 		}
 		var ok bool
-		if e.schedule, ok = s.cache.schedule(e.id, e.scheduleKey); !ok {
+		if e.schedule, ok = s.cache.schedule(e.id, key); !ok {
+			e.scheduleKey = string(key)
 			stale = append(stale, len(out))
 		}
 		out = append(out, e)
@@ -259,7 +282,7 @@ func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []elig
 	}
 	var err error
 	if len(missing) == len(staff) {
-		err = s.readBlocks(ctx, `JOIN booking_staff_meeting_types l ON l.staff_id = b.staff_id WHERE l.meeting_type_id = ?`,
+		err = s.readBlocks(ctx, `JOIN booking_staff_meeting_types l ON l.staff_id = b.staff_id WHERE l.meeting_type_id = ?`, true,
 			[]any{meetingTypeID}, lo, hi, loaded)
 	} else {
 		for k := 0; k < len(missing) && err == nil; k += maxInList {
@@ -268,7 +291,8 @@ func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []elig
 			for j, i := range chunk {
 				args[j] = staff[i].id
 			}
-			err = s.readBlocks(ctx, `WHERE b.staff_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args, lo, hi, loaded)
+			// The list's length varies: not worth a prepared statement each.
+			err = s.readBlocks(ctx, `WHERE b.staff_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, false, args, lo, hi, loaded)
 		}
 	}
 	if err != nil {
@@ -297,7 +321,7 @@ func floorDay(ms int64) int64 { return ms - ((ms%dayMS)+dayMS)%dayMS }
 // [lo, hi) milliseconds. It reads bare integers with a plain Scan, as it
 // reads tens of thousands of rows: the instants, and when the block is a
 // hold, when it expires (0 for never set, so expired).
-func (s *Store) readBlocks(ctx context.Context, where string, args []any, lo, hi int64, entries map[string]*busyEntry) error {
+func (s *Store) readBlocks(ctx context.Context, where string, prepare bool, args []any, lo, hi int64, entries map[string]*busyEntry) error {
 	var query string
 	switch s.db.Dialect {
 	case db.Postgres:
@@ -314,7 +338,17 @@ func (s *Store) readBlocks(ctx context.Context, where string, args []any, lo, hi
 		           FROM booking_blocks b ` + where + ` AND b.blocked_to > ? AND b.blocked_from < ?`
 		args = append(args, lo, hi)
 	}
-	rows, err := s.db.QueryContext(ctx, s.db.Rebind(query), args...)
+	var rows *sql.Rows
+	var err error
+	if prepare {
+		var stmt *sqlx.Stmt
+		if stmt, err = s.prepared(ctx, s.db.Rebind(query)); err != nil {
+			return err
+		}
+		rows, err = stmt.QueryContext(ctx, args...)
+	} else {
+		rows, err = s.db.QueryContext(ctx, s.db.Rebind(query), args...)
+	}
 	if err != nil {
 		return db.MapError(err)
 	}
@@ -370,6 +404,8 @@ type busyEntry struct {
 	busy      []availability.Busy // sorted by start
 	expires   []int64             // per block: when a hold expires; MaxInt64 for appointments
 	minExpiry int64
+	// endsSorted: the ends are in order too, as when no two blocks overlap.
+	endsSorted bool
 }
 
 func (e *busyEntry) add(from, to, expires int64) {
@@ -378,7 +414,12 @@ func (e *busyEntry) add(from, to, expires int64) {
 	e.minExpiry = min(e.minExpiry, expires)
 }
 
+// sort orders the blocks by start, and notes whether their ends are in
+// order too, as they are when no two overlap.
 func (e *busyEntry) sort() {
+	defer func() {
+		e.endsSorted = slices.IsSortedFunc(e.busy, func(a, b availability.Busy) int { return a.End.Compare(b.End) })
+	}()
 	if slices.IsSortedFunc(e.busy, func(a, b availability.Busy) int { return a.Start.Compare(b.Start) }) {
 		return
 	}
@@ -405,9 +446,22 @@ func (e *busyEntry) live(lo, hi, now int64) []availability.Busy {
 		}
 		return 1
 	})
-	out := make([]availability.Busy, 0, n)
-	for i, b := range e.busy[:n] {
-		if b.End.After(from) && e.expires[i] > now {
+	first := 0
+	if e.endsSorted {
+		// What ends at or before lo is before the window.
+		first, _ = slices.BinarySearchFunc(e.busy[:n], from, func(b availability.Busy, t time.Time) int {
+			if b.End.After(t) {
+				return 1
+			}
+			return -1
+		})
+		if now < e.minExpiry {
+			return slices.Clone(e.busy[first:n])
+		}
+	}
+	out := make([]availability.Busy, 0, n-first)
+	for i := first; i < n; i++ {
+		if b := e.busy[i]; b.End.After(from) && e.expires[i] > now {
 			out = append(out, b)
 		}
 	}
@@ -448,14 +502,14 @@ func newAvailabilityCache() *availabilityCache {
 
 // schedule returns the decoded schedule of a staff member when it was
 // decoded from the stored text that key stands for.
-func (c *availabilityCache) schedule(staffID, key string) (availability.Schedule, bool) {
+func (c *availabilityCache) schedule(staffID string, key []byte) (availability.Schedule, bool) {
 	if c.off {
 		return availability.Schedule{}, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.schedules[staffID]
-	if e == nil || e.key != key {
+	if e == nil || e.key != string(key) {
 		return availability.Schedule{}, false
 	}
 	return e.schedule, true

@@ -656,6 +656,16 @@ func testAvailabilityDataSeesEveryChange(t *testing.T, d *db.DB) {
 				t.Fatal(err)
 			}
 		}, live.Add(time.Minute), func(alice, bob string) bool { return strings.Contains(bob, "2026-09-08T07:00:00Z") }},
+		{"blocks inside one another both show (SQLite keeps what PostgreSQL refuses)", func(t *testing.T) {
+			if d.Dialect == db.Postgres {
+				return
+			}
+			mustInsertBlockRow(t, d, w.bob.ID, "appointment", at(22, 8), at(22, 12), nil)
+			mustInsertBlockRow(t, d, w.bob.ID, "appointment", at(22, 9), at(22, 10), nil)
+		}, now, func(alice, bob string) bool {
+			return d.Dialect == db.Postgres ||
+				strings.Contains(bob, "2026-09-22T06:00:00Z/2026-09-22T10:00:00Z") && strings.Contains(bob, "2026-09-22T07:00:00Z/2026-09-22T08:00:00Z")
+		}},
 		{"a new schedule shows", func(t *testing.T) {
 			m := w.alice
 			m.Schedule.Weekly = availability.WeeklyHours{{Weekday: time.Thursday, Start: mustClock(t, "10:00"), End: mustClock(t, "11:00"), OfficeID: w.office}}

@@ -27,8 +27,12 @@ func (s *Store) Office(ctx context.Context, id string) (booking.Office, error) {
 
 // MeetingType returns one meeting type, retired or not.
 func (s *Store) MeetingType(ctx context.Context, id string) (booking.MeetingType, error) {
+	stmt, err := s.prepared(ctx, s.db.Rebind(`SELECT `+meetingTypeColumns+` FROM booking_meeting_types WHERE id = ?`))
+	if err != nil {
+		return booking.MeetingType{}, err
+	}
 	var r meetingTypeRow
-	if err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+meetingTypeColumns+` FROM booking_meeting_types WHERE id = ?`), id); err != nil {
+	if err := stmt.GetContext(ctx, &r, id); err != nil {
 		return booking.MeetingType{}, db.MapError(err)
 	}
 	return r.domain(), nil
