@@ -33,7 +33,7 @@ func (s *service) RequestCitizenCode(ctx context.Context, req CodeRequest) (stri
 		v.Check(validEmail(email), "email", "is not an e-mail address")
 	case req.Phone != "":
 		var ok bool
-		phone, ok = normalizePhone(req.Phone)
+		phone, ok = core.NormalizePhone(req.Phone)
 		v.Check(ok, "phone", "is not a phone number; use 07X-XXX XX XX or +46...")
 	default:
 		v.Add("email", "give an e-mail address or a phone number")
@@ -322,7 +322,7 @@ func (s *service) UpdateProfile(ctx context.Context, u ProfileUpdate) (Me, error
 	if u.Phone != nil {
 		if *u.Phone == "" {
 			c.Phone = ""
-		} else if phone, ok := normalizePhone(*u.Phone); ok {
+		} else if phone, ok := core.NormalizePhone(*u.Phone); ok {
 			c.Phone = phone
 		} else {
 			v.Add("phone", "is not a phone number; use 07X-XXX XX XX or +46...")

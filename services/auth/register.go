@@ -84,7 +84,7 @@ func (s *service) ResolveCitizen(ctx context.Context, ref CitizenRef) (Citizen, 
 	phone := ""
 	if ref.Phone != "" {
 		var ok bool
-		phone, ok = normalizePhone(ref.Phone)
+		phone, ok = core.NormalizePhone(ref.Phone)
 		v.Check(ok, "citizen.phone", "is not a phone number")
 	}
 	v.Check(!number.IsZero() || email != "" || phone != "", "citizen", "name the citizen by id, personal identity number, e-mail or phone")

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"math/big"
 	"net/mail"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -726,7 +725,6 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s && a.Name == ""
 }
 
-var phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{7,14}$`)
 
 // validClientID reports whether id has the form of the client ids this
 // service hands out ("tbk_" and letters or digits).
@@ -747,19 +745,6 @@ func validClientID(id string) bool {
 // names end up in mail headers, and PostgreSQL refuses NUL in text.
 func plainText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
-}
-
-// normalizePhone turns a Swedish or international number into E.164:
-// "070-123 45 67" becomes "+46701234567".
-func normalizePhone(s string) (string, bool) {
-	r := strings.NewReplacer(" ", "", "-", "", "(", "", ")", "").Replace(strings.TrimSpace(s))
-	switch {
-	case strings.HasPrefix(r, "00"):
-		r = "+" + r[2:]
-	case strings.HasPrefix(r, "0"):
-		r = "+46" + r[1:]
-	}
-	return r, phonePattern.MatchString(r)
 }
 
 func sixDigitCode() string {
