@@ -725,7 +725,6 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s && a.Name == ""
 }
 
-
 // validClientID reports whether id has the form of the client ids this
 // service hands out ("tbk_" and letters or digits).
 func validClientID(id string) bool {
