@@ -511,11 +511,15 @@ func (s *Store) Throttles(ctx context.Context, keys ...string) ([]auth.Throttle,
 func (s *Store) RecordFailure(ctx context.Context, key string, at time.Time, lockFor func(int) time.Duration) (auth.Throttle, error) {
 	var t auth.Throttle
 	err := s.db.InTx(ctx, func(tx *sqlx.Tx) error {
-		// The upsert is atomic on both engines, so concurrent failures all count.
+		// The upsert is atomic on both engines, so concurrent failures all
+		// count. A failure after a quiet ThrottleWindow starts the count
+		// again, so an office behind one address is not locked for ever.
 		var failures int
 		err := tx.GetContext(ctx, &failures, tx.Rebind(`INSERT INTO auth_throttle (key, failures, updated_at) VALUES (?, 1, ?)
-			ON CONFLICT (key) DO UPDATE SET failures = auth_throttle.failures + 1, updated_at = excluded.updated_at
-			RETURNING failures`), key, utc(at))
+			ON CONFLICT (key) DO UPDATE SET
+			  failures = CASE WHEN auth_throttle.updated_at < ? THEN 1 ELSE auth_throttle.failures + 1 END,
+			  updated_at = excluded.updated_at
+			RETURNING failures`), key, utc(at), utc(at.Add(-auth.ThrottleWindow)))
 		if err != nil {
 			return db.MapError(err)
 		}

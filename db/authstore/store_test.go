@@ -572,6 +572,22 @@ func testThrottle(t *testing.T, d *db.DB) {
 		}
 	})
 
+	t.Run("a failure after a quiet day counts from one again", func(t *testing.T) {
+		for i := 0; i < 3; i++ {
+			if _, err := s.RecordFailure(ctx, "login:quiet", t0, lockAfter3); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.RecordFailure(ctx, "login:quiet", t0.Add(auth.ThrottleWindow+time.Minute), lockAfter3)
+		if err != nil || got.Failures != 1 || got.LockedUntil != nil {
+			t.Fatalf("after a quiet day: %+v, %v; want a first failure without a lock", got, err)
+		}
+		got, err = s.RecordFailure(ctx, "login:quiet", t0.Add(auth.ThrottleWindow+2*time.Minute), lockAfter3)
+		if err != nil || got.Failures != 2 {
+			t.Fatalf("the next failure: %+v, %v; want 2", got, err)
+		}
+	})
+
 	t.Run("20 racing failures all count", func(t *testing.T) {
 		counts := make([]int, racers)
 		errs := race(func(i int) error {

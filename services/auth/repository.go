@@ -54,7 +54,8 @@ type Repository interface {
 
 	Throttles(ctx context.Context, keys ...string) ([]Throttle, error)
 	// RecordFailure adds one failure to key and sets its lock from the new
-	// count with lockFor, atomically; it returns the new state.
+	// count with lockFor, atomically; it returns the new state. A failure
+	// more than ThrottleWindow after the previous one counts from 1 again.
 	RecordFailure(ctx context.Context, key string, at time.Time, lockFor func(failures int) time.Duration) (Throttle, error)
 	ClearThrottle(ctx context.Context, key string) error
 
@@ -67,3 +68,6 @@ type AuditCursor struct {
 	At time.Time `json:"t"`
 	ID string    `json:"i"`
 }
+
+// ThrottleWindow is how long failed sign-ins are remembered after the last.
+const ThrottleWindow = 24 * time.Hour
