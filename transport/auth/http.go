@@ -94,7 +94,7 @@ func (rt Routes) Register(mux *http.ServeMux) {
 		}), opts...))
 	mux.Handle("GET /v1/staff", kithttp.NewServer(
 		httpkit.Unary(s.ListStaff), decodeAgencyQuery, httpkit.Encode(http.StatusOK, func(l []auth.Staff) any {
-			return listJSON[staffJSON]{Items: mapSlice(l, staffToJSON)}
+			return httpkit.List[staffJSON]{Items: httpkit.Map(l, staffToJSON)}
 		}), opts...))
 	mux.Handle("PATCH /v1/staff/{id}", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, r staffUpdateRequest) (auth.Staff, error) {
@@ -117,7 +117,7 @@ func (rt Routes) Register(mux *http.ServeMux) {
 		}), opts...))
 	mux.Handle("GET /v1/clients", kithttp.NewServer(
 		httpkit.Unary(s.ListClients), decodeAgencyQuery, httpkit.Encode(http.StatusOK, func(l []auth.Client) any {
-			return listJSON[clientJSON]{Items: mapSlice(l, clientToJSON)}
+			return httpkit.List[clientJSON]{Items: httpkit.Map(l, clientToJSON)}
 		}), opts...))
 	mux.Handle("POST /v1/clients/{id}/revoke", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, id string) (struct{}, error) { return struct{}{}, s.RevokeClient(ctx, id) }),
@@ -125,7 +125,7 @@ func (rt Routes) Register(mux *http.ServeMux) {
 
 	mux.Handle("GET /v1/audit", kithttp.NewServer(
 		httpkit.Unary(s.ListAudit), decodeAuditQuery, httpkit.Encode(http.StatusOK, func(p auth.AuditPage) any {
-			return listJSON[auditJSON]{Items: mapSlice(p.Entries, auditToJSON), NextCursor: p.NextCursor}
+			return httpkit.List[auditJSON]{Items: httpkit.Map(p.Entries, auditToJSON), NextCursor: p.NextCursor}
 		}), opts...))
 
 	mux.Handle("GET "+tokens.JWKSPath, kithttp.NewServer(

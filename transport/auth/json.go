@@ -134,16 +134,3 @@ func auditToJSON(e auth.AuditEntry) auditJSON {
 		Action: e.Action, TargetKind: e.TargetKind, TargetID: e.TargetID, Outcome: e.Outcome, ClientIP: e.ClientIP,
 		RequestID: e.RequestID, Detail: e.Detail}
 }
-
-type listJSON[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
-func mapSlice[A, B any](in []A, f func(A) B) []B {
-	out := make([]B, len(in))
-	for i, a := range in {
-		out[i] = f(a)
-	}
-	return out
-}

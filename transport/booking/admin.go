@@ -54,7 +54,7 @@ func registerAdmin(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateL
 
 	mux.Handle("GET /v1/agencies/{id}/staff-members", kithttp.NewServer(httpkit.Unary(s.ListStaffMembers), decodeAgencyID,
 		httpkit.Encode(http.StatusOK, func(l []booking.StaffMember) any {
-			return listJSON[staffMemberJSON]{Items: mapSlice(l, staffMemberToJSON)}
+			return httpkit.List[staffMemberJSON]{Items: httpkit.Map(l, staffMemberToJSON)}
 		}), private...))
 	mux.Handle("POST /v1/agencies/{id}/staff-members", kithttp.NewServer(httpkit.Unary(s.CreateStaffMember), decodeStaffMember,
 		httpkit.Encode(http.StatusCreated, func(m booking.StaffMember) any { return staffMemberToJSON(m) }), private...))
@@ -75,7 +75,7 @@ func registerAdmin(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateL
 			return s.ListAbsences(ctx, r.agency, r.id)
 		}),
 		decodeIDPair("staff_id"), httpkit.Encode(http.StatusOK, func(l []booking.Absence) any {
-			return listJSON[absenceJSON]{Items: mapSlice(l, absenceToJSON)}
+			return httpkit.List[absenceJSON]{Items: httpkit.Map(l, absenceToJSON)}
 		}), private...))
 	mux.Handle("POST /v1/agencies/{id}/staff-members/{staff_id}/absences", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, r absenceRequest) (booking.Absence, error) {
@@ -89,7 +89,7 @@ func registerAdmin(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateL
 
 	mux.Handle("GET /v1/agencies/{id}/closures", kithttp.NewServer(httpkit.Unary(s.ListClosures), decodeAgencyID,
 		httpkit.Encode(http.StatusOK, func(l []booking.Closure) any {
-			return listJSON[closureJSON]{Items: mapSlice(l, closureToJSON)}
+			return httpkit.List[closureJSON]{Items: httpkit.Map(l, closureToJSON)}
 		}), opts...))
 	mux.Handle("POST /v1/agencies/{id}/closures", kithttp.NewServer(httpkit.Unary(s.AddClosure), decodeClosure,
 		httpkit.Encode(http.StatusCreated, func(c booking.Closure) any { return closureToJSON(c) }), opts...))
@@ -103,7 +103,7 @@ func registerAdmin(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateL
 		httpkit.Unary(func(ctx context.Context, r holidaysRequest) ([]booking.HolidayStatus, error) {
 			return s.Holidays(ctx, r.agency, r.year)
 		}), decodeHolidaysRequest, httpkit.Encode(http.StatusOK, func(l []booking.HolidayStatus) any {
-			return listJSON[holidayJSON]{Items: mapSlice(l, holidayToJSON)}
+			return httpkit.List[holidayJSON]{Items: httpkit.Map(l, holidayToJSON)}
 		}), opts...))
 	mux.Handle("PUT /v1/agencies/{id}/holidays", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, r openHolidaysRequest) (booking.Agency, error) {

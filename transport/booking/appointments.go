@@ -31,7 +31,7 @@ func registerAppointments(mux *http.ServeMux, s booking.Service, idempotent Wrap
 		encodeAppointment(http.StatusCreated), opts...)))
 	mux.Handle("GET /v1/appointments", kithttp.NewServer(httpkit.Unary(s.ListAppointments), decodeAppointmentFilter,
 		httpkit.Encode(http.StatusOK, func(p booking.AppointmentPage) any {
-			return listJSON[appointmentJSON]{Items: mapSlice(p.Appointments, appointmentToJSON), NextCursor: p.NextCursor}
+			return httpkit.List[appointmentJSON]{Items: httpkit.Map(p.Appointments, appointmentToJSON), NextCursor: p.NextCursor}
 		}), opts...))
 	mux.Handle("GET /v1/appointments/{id}", kithttp.NewServer(httpkit.Unary(s.GetAppointment), decodePathIDOnly,
 		encodeAppointment(http.StatusOK), opts...))

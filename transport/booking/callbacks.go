@@ -27,7 +27,7 @@ func registerCallbacks(mux *http.ServeMux, s booking.Service, idempotent Wrap) {
 		one(http.StatusCreated), opts...)))
 	mux.Handle("GET /v1/callbacks", kithttp.NewServer(httpkit.Unary(s.ListCallbacks), decodeCallbackFilter,
 		httpkit.Encode(http.StatusOK, func(l []booking.Callback) any {
-			return listJSON[callbackJSON]{Items: mapSlice(l, callbackToJSON)}
+			return httpkit.List[callbackJSON]{Items: httpkit.Map(l, callbackToJSON)}
 		}), opts...))
 	// A retried claim-next must not claim a second request.
 	mux.Handle("POST /v1/callbacks/claim-next", idempotent(kithttp.NewServer(httpkit.Unary(s.ClaimNextCallback), decodeClaimNext,

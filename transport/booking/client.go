@@ -140,13 +140,13 @@ func decodeClientResponse(r *http.Response, dst any) (businessErr error, transpo
 }
 
 func decodeClientListAgencies(_ context.Context, r *http.Response) (any, error) {
-	var body listJSON[agencyJSON]
+	var body httpkit.List[agencyJSON]
 	bErr, err := decodeClientResponse(r, &body)
 	if err != nil {
 		return nil, err
 	}
 	return listAgenciesResponse{Page: booking.AgencyPage{
-		Agencies: mapSlice(body.Items, agencyJSON.domain), NextCursor: body.NextCursor,
+		Agencies: httpkit.Map(body.Items, agencyJSON.domain), NextCursor: body.NextCursor,
 	}, Err: bErr}, nil
 }
 
@@ -160,19 +160,19 @@ func decodeClientGetAgency(_ context.Context, r *http.Response) (any, error) {
 }
 
 func decodeClientListOffices(_ context.Context, r *http.Response) (any, error) {
-	var body listJSON[officeJSON]
+	var body httpkit.List[officeJSON]
 	bErr, err := decodeClientResponse(r, &body)
 	if err != nil {
 		return nil, err
 	}
-	return listOfficesResponse{Offices: mapSlice(body.Items, officeJSON.domain), Err: bErr}, nil
+	return listOfficesResponse{Offices: httpkit.Map(body.Items, officeJSON.domain), Err: bErr}, nil
 }
 
 func decodeClientListMeetingTypes(_ context.Context, r *http.Response) (any, error) {
-	var body listJSON[meetingTypeJSON]
+	var body httpkit.List[meetingTypeJSON]
 	bErr, err := decodeClientResponse(r, &body)
 	if err != nil {
 		return nil, err
 	}
-	return listMeetingTypesResponse{MeetingTypes: mapSlice(body.Items, meetingTypeJSON.domain), Err: bErr}, nil
+	return listMeetingTypesResponse{MeetingTypes: httpkit.Map(body.Items, meetingTypeJSON.domain), Err: bErr}, nil
 }

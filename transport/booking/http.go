@@ -53,8 +53,8 @@ func encodeListAgencies(ctx context.Context, w http.ResponseWriter, response any
 		return httpkit.EncodeJSON(ctx, w, resp)
 	}
 	publicCache(w)
-	return httpkit.EncodeJSON(ctx, w, listJSON[agencyJSON]{
-		Items:      mapSlice(resp.Page.Agencies, agencyToJSON),
+	return httpkit.EncodeJSON(ctx, w, httpkit.List[agencyJSON]{
+		Items:      httpkit.Map(resp.Page.Agencies, agencyToJSON),
 		NextCursor: resp.Page.NextCursor,
 	})
 }
@@ -74,7 +74,7 @@ func encodeListOffices(ctx context.Context, w http.ResponseWriter, response any)
 		return httpkit.EncodeJSON(ctx, w, resp)
 	}
 	publicCache(w)
-	return httpkit.EncodeJSON(ctx, w, listJSON[officeJSON]{Items: mapSlice(resp.Offices, officeToJSON)})
+	return httpkit.EncodeJSON(ctx, w, httpkit.List[officeJSON]{Items: httpkit.Map(resp.Offices, officeToJSON)})
 }
 
 func encodeListMeetingTypes(ctx context.Context, w http.ResponseWriter, response any) error {
@@ -83,5 +83,5 @@ func encodeListMeetingTypes(ctx context.Context, w http.ResponseWriter, response
 		return httpkit.EncodeJSON(ctx, w, resp)
 	}
 	publicCache(w)
-	return httpkit.EncodeJSON(ctx, w, listJSON[meetingTypeJSON]{Items: mapSlice(resp.MeetingTypes, meetingTypeToJSON)})
+	return httpkit.EncodeJSON(ctx, w, httpkit.List[meetingTypeJSON]{Items: httpkit.Map(resp.MeetingTypes, meetingTypeToJSON)})
 }

@@ -130,18 +130,3 @@ func (j meetingTypeJSON) domain() booking.MeetingType {
 		ReminderBefore: time.Duration(j.ReminderMinutes) * time.Minute,
 	}
 }
-
-// listJSON is the envelope of every list: the items and, when more follow,
-// the cursor that fetches them.
-type listJSON[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
-func mapSlice[A, B any](in []A, f func(A) B) []B {
-	out := make([]B, len(in))
-	for i, a := range in {
-		out[i] = f(a)
-	}
-	return out
-}

@@ -43,7 +43,7 @@ func RegisterRoutes(mux *http.ServeMux, s intake.Service, idempotent Wrap) {
 
 	mux.Handle("GET /v1/agencies/{id}/case-categories", kithttp.NewServer(httpkit.Unary(s.ListCategories), decodeAgency,
 		httpkit.Encode(http.StatusOK, func(l []intake.Category) any {
-			return listJSON[categoryJSON]{Items: mapSlice(l, categoryToJSON)}
+			return httpkit.List[categoryJSON]{Items: httpkit.Map(l, categoryToJSON)}
 		}), public...))
 	mux.Handle("POST /v1/agencies/{id}/case-categories", kithttp.NewServer(httpkit.Unary(s.CreateCategory), decodeCategory,
 		httpkit.Encode(http.StatusCreated, func(c intake.Category) any { return categoryToJSON(c) }), opts...))
@@ -62,7 +62,7 @@ func RegisterRoutes(mux *http.ServeMux, s intake.Service, idempotent Wrap) {
 	mux.Handle("POST /v1/cases", idempotent(kithttp.NewServer(httpkit.Unary(s.Submit), decodeSubmit, caseOut(http.StatusCreated), opts...)))
 	mux.Handle("GET /v1/cases", kithttp.NewServer(httpkit.Unary(s.ListCases), decodeCaseFilter,
 		httpkit.Encode(http.StatusOK, func(p intake.CasePage) any {
-			return listJSON[caseJSON]{Items: mapSlice(p.Cases, func(c intake.Case) caseJSON { return caseToJSON(c, nil, "") }), NextCursor: p.NextCursor}
+			return httpkit.List[caseJSON]{Items: httpkit.Map(p.Cases, func(c intake.Case) caseJSON { return caseToJSON(c, nil, "") }), NextCursor: p.NextCursor}
 		}), opts...))
 	mux.Handle("GET /v1/cases/{id}", kithttp.NewServer(httpkit.Unary(s.GetCase), decodeID,
 		func(ctx context.Context, w http.ResponseWriter, response any) error {
@@ -87,7 +87,7 @@ func RegisterRoutes(mux *http.ServeMux, s intake.Service, idempotent Wrap) {
 		httpkit.Unary(func(ctx context.Context, r [2]string) (intake.Case, error) { return s.Withdraw(ctx, r[0], r[1]) }),
 		decodeWithdraw, caseOut(http.StatusOK), opts...)))
 	mux.Handle("GET /v1/cases/{id}/events", kithttp.NewServer(httpkit.Unary(s.Timeline), decodeID,
-		httpkit.Encode(http.StatusOK, func(l []intake.Entry) any { return listJSON[entryJSON]{Items: mapSlice(l, entryToJSON)} }), opts...))
+		httpkit.Encode(http.StatusOK, func(l []intake.Entry) any { return httpkit.List[entryJSON]{Items: httpkit.Map(l, entryToJSON)} }), opts...))
 }
 
 func decodeAgency(_ context.Context, r *http.Request) (any, error) { return httpkit.PathID(r, "id") }
@@ -299,19 +299,6 @@ func decodeWithdraw(_ context.Context, r *http.Request) (any, error) {
 }
 
 // ---- JSON ----
-
-type listJSON[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor,omitempty"`
-}
-
-func mapSlice[A, B any](in []A, f func(A) B) []B {
-	out := make([]B, len(in))
-	for i, a := range in {
-		out[i] = f(a)
-	}
-	return out
-}
 
 type categoryJSON struct {
 	ID               string   `json:"id"`
