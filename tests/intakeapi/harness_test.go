@@ -33,6 +33,7 @@ import (
 
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/db/bookingstore"
@@ -62,30 +63,7 @@ func mustLocation(name string) *time.Location {
 // Stockholm, before the demo staff start work.
 var start = time.Date(2026, 6, 1, 7, 0, 0, 0, stockholm)
 
-// testClock is the server's one clock; tests move it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t.UTC()
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *testClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t.UTC()
-}
+type testClock = coretest.Clock
 
 // Demo people and things the tests use.
 var (
@@ -132,7 +110,7 @@ var cheapArgon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{d: d, clock: &testClock{t: start}, dataDir: t.TempDir(), store: intakestore.New(d)}
+	e := &env{d: d, clock: coretest.NewClock(start), dataDir: t.TempDir(), store: intakestore.New(d)}
 	authCfg := auth.DefaultConfig(issuer)
 	authCfg.Argon2 = cheapArgon2
 	// Tests move the clock by weeks; tokens outlive the moves.

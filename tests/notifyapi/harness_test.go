@@ -19,7 +19,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/db/intakestore"
@@ -70,29 +70,7 @@ const (
 	fromAddr = "bokning@exempelby.se"
 )
 
-// testClock is the server's one clock; tests move it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t.UTC()
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type testClock = coretest.Clock
 
 // env is one running server and the world of one test.
 type env struct {
@@ -115,7 +93,7 @@ var cheapArgon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
 func newEnv(t testing.TB, d *db.DB, configure ...func(*app.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{d: d, clock: &testClock{t: start}, smtp: startSMTP(t), outbox: notifystore.NewOutbox(d)}
+	e := &env{d: d, clock: coretest.NewClock(start), smtp: startSMTP(t), outbox: notifystore.NewOutbox(d)}
 	authCfg := auth.DefaultConfig(baseURL)
 	authCfg.Argon2 = cheapArgon2
 	// The clock moves by days; tokens outlive the moves.

@@ -25,6 +25,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/pin"
@@ -53,23 +54,7 @@ var (
 	agencyB = core.StableID("test/agency/b")
 )
 
-// testClock is the service's and the verifier's clock; tests move it.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+type testClock = coretest.Clock
 
 // syncBuffer is the server log, written by request goroutines.
 type syncBuffer struct {
@@ -135,7 +120,7 @@ func newEnv(t *testing.T, d *db.DB, opts ...func(*options)) *env {
 	dir := t.TempDir()
 	e := &env{
 		db: d, cfg: cfg, log: &syncBuffer{},
-		clock:   &testClock{t: time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)},
+		clock:   coretest.NewClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)),
 		mailDir: filepath.Join(dir, "mail"), smsDir: filepath.Join(dir, "sms"),
 	}
 	authKey := bytes.Repeat([]byte{0xa5}, auth.KeySize)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/dbtest"
 	"github.com/tidbok/tidbok/db/notifystore"
@@ -19,26 +20,7 @@ import (
 	"github.com/tidbok/tidbok/services/notify/webhookhttp"
 )
 
-// testClock is a clock the tests move by hand, so a day of retries takes
-// no time.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *testClock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+type testClock = coretest.Clock
 
 // fixture is the whole delivery path on a real database: the service, the
 // store, a dispatcher with the real HTTP sender, and a receiver.
@@ -54,7 +36,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := coretest.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	store := notifystore.NewWebhookStore(d)
 	policy := notify.URLPolicy{AllowLoopback: true}
 	agency := core.NewID()
