@@ -85,6 +85,20 @@ func AuthorizeSystemAdmin(ctx context.Context) (Principal, error) {
 	return p, nil
 }
 
+// AuthorizeService allows only another Tidbok process holding the service
+// scope. Citizens, staff (system admins too) and integration clients are
+// refused: the internal routes serve the services, not people.
+func AuthorizeService(ctx context.Context, scope string) (Principal, error) {
+	p, err := Caller(ctx)
+	if err != nil {
+		return p, err
+	}
+	if !p.HasServiceScope(scope) {
+		return p, forbidden(p)
+	}
+	return p, nil
+}
+
 func forbidden(p Principal) error {
 	return fmt.Errorf("this %s may not do that: %w", p.Kind, ErrForbidden)
 }

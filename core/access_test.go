@@ -14,6 +14,9 @@ func TestAccessDecisions(t *testing.T) {
 	sysadmin := Principal{Kind: KindStaff, Subject: "s3", Role: RoleSystemAdmin}
 	clientA := Principal{Kind: KindClient, Subject: "c1", AgencyID: agencyA, Scopes: []string{ScopeCasesRead}}
 	system := System("notify")
+	service := Principal{Kind: KindService, Subject: "tbsvc_notify", Scopes: []string{ScopeEventsRead, ScopePeopleRead}}
+	// A client that somehow held a service scope is still no service.
+	clientWithServiceScope := Principal{Kind: KindClient, Subject: "c2", AgencyID: agencyA, Scopes: []string{ScopeEventsRead}}
 
 	type decision func(ctx context.Context) (Principal, error)
 	cases := []struct {
@@ -77,6 +80,36 @@ func TestAccessDecisions(t *testing.T) {
 			return AuthorizeCitizenData(ctx, "citizen-1", agencyA, ScopeCasesRead)
 		}, nil},
 		{"Tidbok itself is no system admin", &system, func(ctx context.Context) (Principal, error) {
+			return AuthorizeSystemAdmin(ctx)
+		}, ErrForbidden},
+		{"a service with the scope reaches the internal route", &service, func(ctx context.Context) (Principal, error) {
+			return AuthorizeService(ctx, ScopeEventsRead)
+		}, nil},
+		{"a service without the scope is refused", &service, func(ctx context.Context) (Principal, error) {
+			return AuthorizeService(ctx, ScopeAuditWrite)
+		}, ErrForbidden},
+		{"anonymous callers are not services", nil, func(ctx context.Context) (Principal, error) {
+			return AuthorizeService(ctx, ScopeEventsRead)
+		}, ErrUnauthenticated},
+		{"a citizen is not a service", &citizen, func(ctx context.Context) (Principal, error) {
+			return AuthorizeService(ctx, ScopeEventsRead)
+		}, ErrForbidden},
+		{"a system admin is not a service", &sysadmin, func(ctx context.Context) (Principal, error) {
+			return AuthorizeService(ctx, ScopeEventsRead)
+		}, ErrForbidden},
+		{"a client holding a service scope is not a service", &clientWithServiceScope, func(ctx context.Context) (Principal, error) {
+			return AuthorizeService(ctx, ScopeEventsRead)
+		}, ErrForbidden},
+		{"Tidbok in process needs no internal route", &system, func(ctx context.Context) (Principal, error) {
+			return AuthorizeService(ctx, ScopeEventsRead)
+		}, ErrForbidden},
+		{"a service may not read citizen data", &service, func(ctx context.Context) (Principal, error) {
+			return AuthorizeCitizenData(ctx, "citizen-1", agencyA, ScopeCasesRead)
+		}, ErrForbidden},
+		{"a service is no agency member", &service, func(ctx context.Context) (Principal, error) {
+			return AuthorizeAgency(ctx, "", ScopeCasesRead)
+		}, ErrForbidden},
+		{"a service is no system admin", &service, func(ctx context.Context) (Principal, error) {
 			return AuthorizeSystemAdmin(ctx)
 		}, ErrForbidden},
 	}

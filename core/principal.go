@@ -12,9 +12,14 @@ const (
 	KindCitizen PrincipalKind = "citizen"
 	KindStaff   PrincipalKind = "staff"
 	KindClient  PrincipalKind = "client" // an agency system using OAuth2 client credentials
+	// KindService is one Tidbok process calling another (notify reading
+	// booking's events over HTTP). It belongs to no agency and holds only
+	// the internal service scopes, which no other kind can hold; the
+	// citizen- and agency-facing checks refuse it.
+	KindService PrincipalKind = "service"
 	// KindSystem is Tidbok itself acting in process (notify reading an
 	// appointment to send its invitation). No token ever carries it: the
-	// token verifier refuses every kind but the three above.
+	// token verifier refuses every kind but the four above.
 	KindSystem PrincipalKind = "system"
 )
 
@@ -47,6 +52,19 @@ const (
 	ScopeDirectoryWrite    = "directory:write"
 )
 
+// Scopes of a service principal: what one Tidbok process may ask of
+// another over HTTP. Integration clients can never hold them.
+const (
+	ScopeEventsRead   = "events:read"   // read a service's outbox by cursor
+	ScopePeopleRead   = "people:read"   // citizen contact details, a staff account's agency
+	ScopePeopleWrite  = "people:write"  // find or create a citizen for staff or an integration
+	ScopeAuditWrite   = "audit:write"   // append to the audit log
+	ScopeBookingsRead = "bookings:read" // an appointment's details for messages and feeds
+)
+
+// ServiceScopes lists every service scope.
+var ServiceScopes = []string{ScopeEventsRead, ScopePeopleRead, ScopePeopleWrite, ScopeAuditWrite, ScopeBookingsRead}
+
 // AllScopes lists every scope, in the order documentation shows them.
 var AllScopes = []string{
 	ScopeCasesRead, ScopeCasesWrite, ScopeAppointmentsRead, ScopeAppointmentsWrite,
@@ -60,7 +78,7 @@ type Principal struct {
 	Subject  string   // citizen id, staff id or client id
 	Role     Role     // staff only
 	AgencyID string   // staff (except system admins) and clients
-	Scopes   []string // clients only
+	Scopes   []string // clients and services only
 	TokenID  string   // the access token's jti, for audit entries
 }
 
@@ -75,6 +93,11 @@ func (p Principal) IsSystemAdmin() bool { return p.Kind == KindStaff && p.Role =
 // HasScope reports whether a client principal holds scope.
 func (p Principal) HasScope(scope string) bool {
 	return p.Kind == KindClient && slices.Contains(p.Scopes, scope)
+}
+
+// HasServiceScope reports whether a service principal holds scope.
+func (p Principal) HasServiceScope(scope string) bool {
+	return p.Kind == KindService && slices.Contains(ServiceScopes, scope) && slices.Contains(p.Scopes, scope)
 }
 
 type principalKey struct{}

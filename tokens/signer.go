@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -143,6 +144,16 @@ func checkPrincipal(p core.Principal) error {
 	case core.KindClient:
 		if p.Role != "" || p.AgencyID == "" {
 			return errPrincipal
+		}
+	case core.KindService:
+		// Another Tidbok process: no agency, no role, only service scopes.
+		if p.Role != "" || p.AgencyID != "" || len(p.Scopes) == 0 {
+			return errPrincipal
+		}
+		for _, sc := range p.Scopes {
+			if !slices.Contains(core.ServiceScopes, sc) {
+				return errPrincipal
+			}
 		}
 	default:
 		return errKind

@@ -117,6 +117,9 @@ func TestIssueRefuses(t *testing.T) {
 		{"client without agency", core.Principal{Kind: core.KindClient, Subject: "c", Scopes: []string{"cases:read"}}, testAudience, 0},
 		{"scope with a space", core.Principal{Kind: core.KindClient, Subject: "c", AgencyID: "a", Scopes: []string{"cases:read cases:write"}}, testAudience, 0},
 		{"empty scope", core.Principal{Kind: core.KindClient, Subject: "c", AgencyID: "a", Scopes: []string{""}}, testAudience, 0},
+		{"service with an agency", core.Principal{Kind: core.KindService, Subject: "s", AgencyID: "a", Scopes: []string{core.ScopeEventsRead}}, testAudience, 0},
+		{"service without scopes", core.Principal{Kind: core.KindService, Subject: "s"}, testAudience, 0},
+		{"service with a client scope", core.Principal{Kind: core.KindService, Subject: "s", Scopes: []string{core.ScopeCasesWrite}}, testAudience, 0},
 		{"empty audience", ok, "", 0},
 		{"negative lifetime", ok, testAudience, -time.Minute},
 	}

@@ -28,6 +28,8 @@ func TestVerifyReturnsThePrincipalIssued(t *testing.T) {
 		{"system admin without agency", core.Principal{Kind: core.KindStaff, Subject: "s-3", Role: core.RoleSystemAdmin}},
 		{"client with scopes", core.Principal{Kind: core.KindClient, Subject: "client-1", AgencyID: "agency-1",
 			Scopes: []string{core.ScopeCasesRead, core.ScopeCallbacksWrite}}},
+		{"service with service scopes", core.Principal{Kind: core.KindService, Subject: "tbsvc_notify",
+			Scopes: []string{core.ScopeEventsRead, core.ScopePeopleRead}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -154,6 +156,15 @@ func TestVerifyRefuses(t *testing.T) {
 		{name: "caseworker without agency", claims: func(c map[string]any) { delete(c, "agency_id") }, want: errPrincipal},
 		{name: "citizen with a role", claims: func(c map[string]any) { c["kind"] = "citizen"; delete(c, "agency_id") }, want: errPrincipal},
 		{name: "client with a role", claims: func(c map[string]any) { c["kind"] = "client"; c["scope"] = "cases:read" }, want: errPrincipal},
+		// Tidbok's in-process principal never comes from a token.
+		{name: "system", claims: func(c map[string]any) { c["kind"] = "system"; delete(c, "role"); delete(c, "agency_id") }, want: errKind},
+		{name: "service of an agency", claims: func(c map[string]any) { c["kind"] = "service"; delete(c, "role"); c["scope"] = "events:read" }, want: errPrincipal},
+		{name: "service with an agency scope", claims: func(c map[string]any) {
+			c["kind"] = "service"
+			delete(c, "role")
+			delete(c, "agency_id")
+			c["scope"] = "cases:read"
+		}, want: errPrincipal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
