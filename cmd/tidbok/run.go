@@ -29,6 +29,8 @@ Commands:
   migrate      bring the database schema up to date
   seed --demo  load the demo agencies, staff and client; write <data dir>/demo-credentials.json
   keys rotate  make a new token signing key (the old one stays published until its tokens expire)
+  service-client create NAME | revoke ID
+               the credential with which one service process calls another
   version      print the version
 
 Run 'tidbok <command> -h' for the flags of a command. Every flag can also be
@@ -63,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seed(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return keys(ctx, rest, getenv, stdout, stderr)
+	case "service-client":
+		return serviceClient(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "tidbok", buildVersion())
 		return nil

@@ -70,6 +70,7 @@ func TestStore(t *testing.T) {
 		t.Run("citizens", func(t *testing.T) { testCitizens(t, d) })
 		t.Run("staff", func(t *testing.T) { testStaff(t, d) })
 		t.Run("clients", func(t *testing.T) { testClients(t, d) })
+		t.Run("service clients", func(t *testing.T) { testServiceClients(t, d) })
 		t.Run("challenges", func(t *testing.T) { testChallenges(t, d) })
 		t.Run("refresh tokens", func(t *testing.T) { testRefreshTokens(t, d) })
 		t.Run("throttle", func(t *testing.T) { testThrottle(t, d) })
@@ -753,5 +754,38 @@ func testAudit(t *testing.T, d *db.DB) {
 				}
 			}
 		})
+	}
+}
+
+func testServiceClients(t *testing.T, d *db.DB) {
+	ctx := context.Background()
+	s := authstore.New(d)
+	c := auth.Client{ID: "tbsvc_0123456789abcdef0123", Name: "notify", SecretHash: "hash",
+		Scopes: []string{core.ScopeEventsRead, core.ScopePeopleRead}, CreatedAt: t0}
+	if err := s.CreateServiceClient(ctx, c); err != nil {
+		t.Fatalf("CreateServiceClient: %v", err)
+	}
+	got, err := s.ServiceClient(ctx, c.ID)
+	if err != nil || got.SecretHash != "hash" || !slices.Equal(got.Scopes, c.Scopes) || got.AgencyID != "" || got.RevokedAt != nil {
+		t.Fatalf("ServiceClient = %+v, %v", got, err)
+	}
+	if _, err := s.Client(ctx, c.ID); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("a service client found among the agencies' clients: %v", err)
+	}
+	if err := s.CreateServiceClient(ctx, c); !errors.Is(err, core.ErrConflict) {
+		t.Fatalf("the same id twice: %v, want ErrConflict", err)
+	}
+	at := t0.Add(time.Hour)
+	if err := s.RevokeServiceClient(ctx, c.ID, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeServiceClient(ctx, c.ID, at.Add(time.Hour)); err != nil {
+		t.Fatalf("revoking twice: %v", err)
+	}
+	if got, err := s.ServiceClient(ctx, c.ID); err != nil || got.RevokedAt == nil || !got.RevokedAt.Equal(at) {
+		t.Fatalf("after revoke: %+v, %v", got, err)
+	}
+	if err := s.RevokeServiceClient(ctx, "tbsvc_unknown", at); !errors.Is(err, core.ErrNotFound) {
+		t.Fatalf("revoking an unknown client: %v, want ErrNotFound", err)
 	}
 }

@@ -31,6 +31,11 @@ type Repository interface {
 	ListClients(ctx context.Context, agencyID string) ([]Client, error)
 	RevokeClient(ctx context.Context, id string, at time.Time) error
 
+	// Service clients are Tidbok's own processes; they have no agency.
+	CreateServiceClient(ctx context.Context, c Client) error
+	ServiceClient(ctx context.Context, id string) (Client, error)
+	RevokeServiceClient(ctx context.Context, id string, at time.Time) error
+
 	CreateChallenge(ctx context.Context, c Challenge) error
 	CountChallengesSince(ctx context.Context, destination string, since time.Time) (int, error)
 	// AttemptChallenge counts one verification attempt and returns the

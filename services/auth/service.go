@@ -609,9 +609,15 @@ func (s *service) ClientCredentials(ctx context.Context, clientID, secret string
 	var c Client
 	err := core.ErrNotFound
 	target := ""
-	if validClientID(clientID) {
+	kind, allowed := core.KindClient, core.AllScopes
+	switch {
+	case validClientID(clientID):
 		c, err = s.repo.Client(ctx, clientID)
 		target = clientID
+	case validServiceClientID(clientID):
+		c, err = s.repo.ServiceClient(ctx, clientID)
+		target = clientID
+		kind, allowed = core.KindService, core.ServiceScopes
 	}
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return Tokens{}, err
@@ -625,23 +631,24 @@ func (s *service) ClientCredentials(ctx context.Context, clientID, secret string
 		s.audit(ctx, AuditEntry{Action: "auth.client_failed", TargetKind: "client", TargetID: target, Outcome: "failure", AgencyID: c.AgencyID})
 		return Tokens{}, refused
 	}
-	granted := c.Scopes
+	// A stored scope this kind cannot hold is dropped rather than trusted.
+	granted := slices.DeleteFunc(slices.Clone(c.Scopes), func(sc string) bool { return !slices.Contains(allowed, sc) })
 	if len(scopes) > 0 {
 		for _, sc := range scopes {
-			if !slices.Contains(c.Scopes, sc) {
+			if !slices.Contains(granted, sc) {
 				return Tokens{}, core.Invalid("scope", fmt.Sprintf("%q is not granted to this client", sc))
 			}
 		}
 		granted = scopes
 	}
 	_ = s.repo.ClearThrottle(ctx, accountKey)
-	p := core.Principal{Kind: core.KindClient, Subject: c.ID, AgencyID: c.AgencyID, Scopes: slices.Clone(granted)}
+	p := core.Principal{Kind: kind, Subject: c.ID, AgencyID: c.AgencyID, Scopes: slices.Clone(granted)}
 	// Clients get no refresh token: they can always authenticate again (RFC 6749 §4.4.3).
 	t, err := s.issue(ctx, p, false, "")
 	if err != nil {
 		return Tokens{}, err
 	}
-	s.audit(ctx, AuditEntry{ActorKind: "client", ActorID: c.ID, AgencyID: c.AgencyID, Action: "auth.token_issued",
+	s.audit(ctx, AuditEntry{ActorKind: string(kind), ActorID: c.ID, AgencyID: c.AgencyID, Action: "auth.token_issued",
 		TargetKind: "client", TargetID: c.ID, Detail: "scope=" + t.Scope})
 	return t, nil
 }
