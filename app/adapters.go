@@ -2,19 +2,26 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"time"
 
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
 	"github.com/tidbok/tidbok/services/intake"
+	authtransport "github.com/tidbok/tidbok/transport/auth"
+	bookingtransport "github.com/tidbok/tidbok/transport/booking"
+	"github.com/tidbok/tidbok/transport/httpkit"
 )
 
-// The adapters below let one service use another in process while neither
-// imports the other: each declares what it needs, and they meet here.
+// The adapters below let one service use another while neither imports the
+// other: each declares what it needs, and they meet here. What they wrap is
+// the other service itself when it runs in this process, or its HTTP client
+// from transport/<name> when it runs elsewhere; NewServer decides which.
 
-// bookingCitizens gives booking the auth service's citizen register.
-type bookingCitizens struct{ reg auth.CitizenRegister }
+// bookingCitizens gives booking the citizen register.
+type bookingCitizens struct{ reg authtransport.People }
 
-func contactOf(c auth.Citizen) booking.CitizenContact {
+func contactOf(c authtransport.CitizenRecord) booking.CitizenContact {
 	return booking.CitizenContact{ID: c.ID, Name: c.Name, Email: c.Email, Phone: c.Phone, Language: c.Language}
 }
 
@@ -24,15 +31,15 @@ func (b bookingCitizens) ResolveCitizen(ctx context.Context, ref booking.Citizen
 }
 
 func (b bookingCitizens) Citizen(ctx context.Context, id string) (booking.CitizenContact, error) {
-	c, err := b.reg.CitizenContact(ctx, id)
+	c, err := b.reg.Citizen(ctx, id)
 	return contactOf(c), err
 }
 
-// auditLog gives any service the auth service's audit log.
-type auditLog struct{ svc auth.Service }
+// auditLog gives any service the audit log.
+type auditLog struct{ log authtransport.Auditor }
 
 func (a auditLog) Record(ctx context.Context, action, targetKind, targetID, agencyID string) {
-	_ = a.svc.RecordAudit(ctx, auth.AuditEntry{Action: action, TargetKind: targetKind, TargetID: targetID, AgencyID: agencyID})
+	_ = a.log.RecordAudit(ctx, auth.AuditEntry{Action: action, TargetKind: targetKind, TargetID: targetID, AgencyID: agencyID})
 }
 
 // intakeAgencies gives intake booking's directory.
@@ -52,15 +59,11 @@ func (a intakeAgencies) MeetingTypeIDs(ctx context.Context, agencyID string) ([]
 	return ids, err
 }
 
-// intakePeople gives intake the auth service's citizen and staff registers.
-type intakePeople struct{ reg auth.CitizenRegister }
+// intakePeople gives intake the citizen and staff registers.
+type intakePeople struct{ reg authtransport.People }
 
-func citizenInfo(c auth.Citizen) intake.CitizenInfo {
-	info := intake.CitizenInfo{ID: c.ID, HasPIN: !c.PIN.IsZero()}
-	if info.HasPIN {
-		info.MaskedPIN = c.PIN.Masked()
-	}
-	return info
+func citizenInfo(c authtransport.CitizenRecord) intake.CitizenInfo {
+	return intake.CitizenInfo{ID: c.ID, HasPIN: c.HasPIN, MaskedPIN: c.MaskedPIN}
 }
 
 func (p intakePeople) ResolveCitizen(ctx context.Context, ref intake.CitizenRef) (intake.CitizenInfo, error) {
@@ -69,10 +72,77 @@ func (p intakePeople) ResolveCitizen(ctx context.Context, ref intake.CitizenRef)
 }
 
 func (p intakePeople) Citizen(ctx context.Context, id string) (intake.CitizenInfo, error) {
-	c, err := p.reg.CitizenContact(ctx, id)
+	c, err := p.reg.Citizen(ctx, id)
 	return citizenInfo(c), err
 }
 
 func (p intakePeople) StaffAgency(ctx context.Context, id string) (string, error) {
 	return p.reg.StaffAgency(ctx, id)
+}
+
+// BookingOutbox is booking's outbox as its consumers read it: the booking
+// service in process, remoteBookingOutbox over HTTP.
+type BookingOutbox interface {
+	Events(ctx context.Context, afterSeq int64, limit int) ([]booking.Event, error)
+}
+
+// IntakeOutbox is the same for intake.
+type IntakeOutbox interface {
+	Events(ctx context.Context, afterSeq int64, limit int) ([]intake.Event, error)
+}
+
+type remoteEvents func(ctx context.Context, after int64, limit int) ([]httpkit.EventJSON, error)
+
+// remoteBookingOutbox reads booking's outbox over HTTP.
+type remoteBookingOutbox struct{ fetch remoteEvents }
+
+func (r remoteBookingOutbox) Events(ctx context.Context, after int64, limit int) ([]booking.Event, error) {
+	evs, err := r.fetch(ctx, after, limit)
+	out := make([]booking.Event, len(evs))
+	for i, e := range evs {
+		out[i] = booking.Event{Seq: e.Seq, ID: e.ID, Type: e.Type, AggregateID: e.AggregateID, AgencyID: e.AgencyID,
+			Payload: payloadOf(e.Payload), OccurredAt: e.OccurredAt}
+	}
+	return out, err
+}
+
+// remoteIntakeOutbox reads intake's outbox over HTTP.
+type remoteIntakeOutbox struct{ fetch remoteEvents }
+
+func (r remoteIntakeOutbox) Events(ctx context.Context, after int64, limit int) ([]intake.Event, error) {
+	evs, err := r.fetch(ctx, after, limit)
+	out := make([]intake.Event, len(evs))
+	for i, e := range evs {
+		out[i] = intake.Event{Seq: e.Seq, ID: e.ID, Type: e.Type, AggregateID: e.AggregateID, AgencyID: e.AgencyID,
+			Payload: payloadOf(e.Payload), OccurredAt: e.OccurredAt}
+	}
+	return out, err
+}
+
+// payloadOf gives an event's payload back as the outbox holds it: JSON,
+// nothing for none.
+func payloadOf(raw json.RawMessage) []byte {
+	if string(raw) == "null" {
+		return nil
+	}
+	return raw
+}
+
+// bookingReader is what notify reads of booking: an appointment's details
+// for messages, and a person's meetings for their feed. localBooking in
+// process, bookingtransport.InternalClient over HTTP.
+type bookingReader interface {
+	AppointmentDetails(ctx context.Context, id string) (bookingtransport.AppointmentDetails, error)
+	Feed(ctx context.Context, owner bookingtransport.FeedOwner, from time.Time) (bookingtransport.Feed, error)
+}
+
+// localBooking is bookingReader in process.
+type localBooking struct{ svc booking.Service }
+
+func (l localBooking) AppointmentDetails(ctx context.Context, id string) (bookingtransport.AppointmentDetails, error) {
+	return bookingtransport.Details(ctx, l.svc, id)
+}
+
+func (l localBooking) Feed(ctx context.Context, owner bookingtransport.FeedOwner, from time.Time) (bookingtransport.Feed, error) {
+	return bookingtransport.FeedOf(ctx, l.svc, owner, from)
 }

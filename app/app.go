@@ -69,6 +69,11 @@ type Config struct {
 	// AuthConfig overrides the auth service's defaults (tests use cheaper
 	// password hashing); nil means auth.DefaultConfig(BaseURL).
 	AuthConfig *auth.Config
+	// ServiceClientID and ServiceClientSecret are the service credential
+	// with which this process calls the services that run elsewhere
+	// (TIDBOK_SERVICE_CLIENT_ID, TIDBOK_SERVICE_CLIENT_SECRET).
+	ServiceClientID     string
+	ServiceClientSecret string
 }
 
 // IdempotencyTTL is how long the answer to a request with an
@@ -96,7 +101,7 @@ type Server struct {
 	Dispatcher *notify.WebhookDispatcher
 }
 
-func bookingEvents(s booking.Service) func(context.Context, int64, int) ([]PumpEvent, error) {
+func bookingEvents(s BookingOutbox) func(context.Context, int64, int) ([]PumpEvent, error) {
 	return func(ctx context.Context, after int64, limit int) ([]PumpEvent, error) {
 		evs, err := s.Events(ctx, after, limit)
 		out := make([]PumpEvent, len(evs))
@@ -107,7 +112,7 @@ func bookingEvents(s booking.Service) func(context.Context, int64, int) ([]PumpE
 	}
 }
 
-func intakeEvents(s intake.Service) func(context.Context, int64, int) ([]PumpEvent, error) {
+func intakeEvents(s IntakeOutbox) func(context.Context, int64, int) ([]PumpEvent, error) {
 	return func(ctx context.Context, after int64, limit int) ([]PumpEvent, error) {
 		evs, err := s.Events(ctx, after, limit)
 		out := make([]PumpEvent, len(evs))
@@ -149,7 +154,8 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 	// Tokens are verified from the JWKS in every mode: in process it comes
 	// from the auth service directly, otherwise over HTTP from TIDBOK_AUTH_URL.
 	var keySource tokens.KeySource
-	var authSvc auth.Service
+	// The services that run elsewhere, reached over HTTP.
+	peers := &links{ctx: ctx, cfg: cfg}
 	// Mail and SMS leave through notify's mailer and gateway, whichever
 	// service sends them.
 	mailer, err := mail.NewMailer(cfg.SMTPURL, cfg.DataDir)
@@ -179,7 +185,7 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 			authCfg = *cfg.AuthConfig
 		}
 		svc := auth.NewService(authCfg, authstore.New(d), cfg.Keyring, codes, cfg.Clock)
-		authSvc = svc
+		peers.auth = svc
 		out.Auth = svc
 		authtransport.Routes{Service: svc, OIDC: cfg.OIDC, SignInLimiter: limiter(cfg.SignInRateLimit, 10)}.Register(mux)
 		keySource = tokens.KeySourceFunc(func(ctx context.Context, kid string) (ed25519.PublicKey, error) {
@@ -213,10 +219,12 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 	}
 
 	if cfg.runs("booking") {
-		opts := []booking.Option{booking.WithVideoBaseURL(cfg.VideoBaseURL), booking.WithOrganizer(from.Email)}
-		if authSvc != nil {
-			opts = append(opts, booking.WithCitizens(bookingCitizens{authSvc}), booking.WithAuditLog(auditLog{authSvc}))
+		people, audit, err := peers.people("booking")
+		if err != nil {
+			return nil, err
 		}
+		opts := []booking.Option{booking.WithVideoBaseURL(cfg.VideoBaseURL), booking.WithOrganizer(from.Email),
+			booking.WithCitizens(bookingCitizens{people}), booking.WithAuditLog(auditLog{audit})}
 		var svc booking.Service = booking.NewService(bookingstore.New(d), cfg.Clock, opts...)
 		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
@@ -227,31 +235,75 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		bookingtransport.RegisterRoutes(mux, svc, limiter(cfg.PublicRateLimit, 100), idempotent)
 	}
 	if cfg.runs("intake") {
-		if out.Booking == nil || authSvc == nil {
-			return nil, fmt.Errorf("intake runs with auth and booking in the same process for now")
+		people, audit, err := peers.people("intake")
+		if err != nil {
+			return nil, err
+		}
+		// The directory is public: intake reads it like any portal.
+		var directory booking.Directory = out.Booking
+		var bookingOutbox BookingOutbox = out.Booking
+		if out.Booking == nil {
+			u, err := peers.url("booking", "intake")
+			if err != nil {
+				return nil, err
+			}
+			if directory, err = bookingtransport.NewClient(u, &http.Client{Timeout: 30 * time.Second}); err != nil {
+				return nil, err
+			}
+			remote, err := peers.bookingInternal("intake")
+			if err != nil {
+				return nil, err
+			}
+			bookingOutbox = remoteBookingOutbox{remote.Events}
 		}
 		store := intakestore.New(d)
-		var svc intake.Service = intake.NewService(store, intakeAgencies{out.Booking}, intakePeople{authSvc}, cfg.Clock,
-			intake.WithAuditLog(auditLog{authSvc}))
+		var svc intake.Service = intake.NewService(store, intakeAgencies{directory}, intakePeople{people}, cfg.Clock,
+			intake.WithAuditLog(auditLog{audit}))
 		svc = intake.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = intake.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
 		out.Intake = svc
 		intaketransport.RegisterRoutes(mux, svc, httpkit.Idempotent(idemstore.New(d), IdempotencyTTL))
 		out.Consumers = append(out.Consumers, func(ctx context.Context) {
-			BookingToIntake{Booking: out.Booking, Intake: svc, Cursors: store, Logger: logger}.Run(ctx, time.Second)
+			BookingToIntake{Booking: bookingOutbox, Intake: svc, Cursors: store, Logger: logger}.Run(ctx, time.Second)
 		})
 	}
 
 	if cfg.runs("notify") {
-		if out.Booking == nil || authSvc == nil {
-			return nil, fmt.Errorf("notify runs with auth and booking in the same process for now")
+		people, _, err := peers.people("notify")
+		if err != nil {
+			return nil, err
+		}
+		var reader bookingReader = localBooking{out.Booking}
+		var bookingOutbox BookingOutbox = out.Booking
+		if out.Booking == nil {
+			remote, err := peers.bookingInternal("notify")
+			if err != nil {
+				return nil, err
+			}
+			reader, bookingOutbox = remote, remoteBookingOutbox{remote.Events}
+		}
+		var intakeOutbox IntakeOutbox = out.Intake
+		if out.Intake == nil {
+			u, err := peers.url("intake", "notify")
+			if err != nil {
+				return nil, err
+			}
+			hc, err := peers.httpClient("notify")
+			if err != nil {
+				return nil, err
+			}
+			fetch, err := intaketransport.EventsClient(u, hc)
+			if err != nil {
+				return nil, err
+			}
+			intakeOutbox = remoteIntakeOutbox{fetch}
 		}
 		outbox := notifystore.NewOutbox(d)
-		notifier := notify.Notifier{Outbox: outbox, Reminders: outbox, Bookings: notifyBookings{out.Booking},
-			People: notifyPeople{authSvc}, Clock: cfg.Clock, From: from, BaseURL: cfg.BaseURL}
+		notifier := notify.Notifier{Outbox: outbox, Reminders: outbox, Bookings: notifyBookings{reader},
+			People: notifyPeople{people}, Clock: cfg.Clock, From: from, BaseURL: cfg.BaseURL}
 		sender := notify.Sender{Repo: outbox, Mailer: mailer, SMS: smsSender, Clock: cfg.Clock}
 		out.Notifier, out.Sender = notifier, sender
-		notifytransport.RegisterFeedRoutes(mux, notify.Feeds{Repo: outbox, Source: feedSource{out.Booking, authSvc, from.Email}, Clock: cfg.Clock},
+		notifytransport.RegisterFeedRoutes(mux, notify.Feeds{Repo: outbox, Source: feedSource{reader, people, from.Email}, Clock: cfg.Clock},
 			notify.Admin{Repo: outbox, Clock: cfg.Clock}, cfg.BaseURL)
 
 		webhookStore := notifystore.NewWebhookStore(d)
@@ -266,26 +318,23 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		enqueue := func(ctx context.Context, ev PumpEvent) error {
 			return webhooks.Enqueue(ctx, ev.AgencyID, ev.ID, ev.Type, ev.Payload)
 		}
-		out.Pumps = append(out.Pumps, Pump{Name: "webhooks<-booking", Cursors: outbox, Logger: logger, Fetch: bookingEvents(out.Booking), Apply: enqueue})
-		if out.Intake != nil {
-			out.Pumps = append(out.Pumps, Pump{Name: "webhooks<-intake", Cursors: outbox, Logger: logger, Fetch: intakeEvents(out.Intake), Apply: enqueue})
-		}
+		out.Pumps = append(out.Pumps,
+			Pump{Name: "webhooks<-booking", Cursors: outbox, Logger: logger, Fetch: bookingEvents(bookingOutbox), Apply: enqueue},
+			Pump{Name: "webhooks<-intake", Cursors: outbox, Logger: logger, Fetch: intakeEvents(intakeOutbox), Apply: enqueue})
 		out.Consumers = append(out.Consumers, func(ctx context.Context) { dispatcher.Run(ctx, time.Second) })
 		warn := func(what string) func(error) {
 			return func(err error) { _ = logger.Log("level", "warn", "msg", what, "err", err) }
 		}
 		out.Pumps = append(out.Pumps, Pump{Name: "notify<-booking", Cursors: outbox, Logger: logger,
-			Fetch: bookingEvents(out.Booking),
+			Fetch: bookingEvents(bookingOutbox),
 			Apply: func(ctx context.Context, ev PumpEvent) error {
 				return notifier.HandleBookingEvent(ctx, notify.Event{ID: ev.ID, Type: ev.Type, Payload: ev.Payload})
-			}})
-		if out.Intake != nil {
-			out.Pumps = append(out.Pumps, Pump{Name: "notify<-intake", Cursors: outbox, Logger: logger,
-				Fetch: intakeEvents(out.Intake),
+			}},
+			Pump{Name: "notify<-intake", Cursors: outbox, Logger: logger,
+				Fetch: intakeEvents(intakeOutbox),
 				Apply: func(ctx context.Context, ev PumpEvent) error {
 					return notifier.HandleCaseEvent(ctx, notify.Event{ID: ev.ID, Type: ev.Type, Payload: ev.Payload})
 				}})
-		}
 		out.Consumers = append(out.Consumers,
 			func(ctx context.Context) { sender.Run(ctx, 2*time.Second, warn("send messages")) },
 			func(ctx context.Context) {

@@ -26,7 +26,7 @@ const lookback = 200
 // BookingToIntake feeds booking's appointment events to intake, so a meeting
 // booked for a case moves the case along.
 type BookingToIntake struct {
-	Booking booking.Appointments
+	Booking BookingOutbox
 	Intake  intake.Service
 	Cursors CursorStore
 	Logger  log.Logger

@@ -3,62 +3,40 @@ package app
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/tidbok/tidbok/calendar"
 	"github.com/tidbok/tidbok/core"
-
-	"github.com/tidbok/tidbok/services/auth"
-	"github.com/tidbok/tidbok/services/booking"
 	"github.com/tidbok/tidbok/services/notify"
+	authtransport "github.com/tidbok/tidbok/transport/auth"
+	bookingtransport "github.com/tidbok/tidbok/transport/booking"
 )
 
 // notifyBookings gives notify what it needs to know of an appointment, read
-// from booking as Tidbok itself (the caller's ctx carries core.System).
-type notifyBookings struct{ svc booking.Service }
+// from booking as Tidbok itself (the caller's ctx carries core.System in
+// process; over HTTP booking's internal route reads as Tidbok once it has
+// let notify's service principal in).
+type notifyBookings struct{ booking bookingReader }
 
 func (b notifyBookings) Appointment(ctx context.Context, id string) (notify.AppointmentInfo, error) {
-	a, err := b.svc.GetAppointment(ctx, id)
+	d, err := b.booking.AppointmentDetails(ctx, id)
 	if err != nil {
 		return notify.AppointmentInfo{}, err
 	}
-	agency, err := b.svc.GetAgency(ctx, a.AgencyID)
-	if err != nil {
-		return notify.AppointmentInfo{}, err
-	}
-	info := notify.AppointmentInfo{ID: a.ID, AgencyID: a.AgencyID, AgencyName: agency.Name, TimeZone: agency.TimeZone,
-		Mode: string(a.Mode), Status: string(a.Status), Start: a.Start, End: a.End, Sequence: a.Sequence, Room: a.Room,
-		VideoURL: a.VideoURL, PhoneNumber: a.PhoneNumber, PhoneDirection: string(a.PhoneDirection), CitizenID: a.CitizenID,
-		InterpreterLanguage: a.InterpreterLanguage, CancelReason: a.CancelReason, Created: a.CreatedAt}
-	if types, err := b.svc.ListMeetingTypes(ctx, a.AgencyID); err == nil {
-		if i := slices.IndexFunc(types, func(t booking.MeetingType) bool { return t.ID == a.MeetingTypeID }); i >= 0 {
-			info.MeetingTypeSV, info.MeetingTypeEN = types[i].Name.SV, types[i].Name.EN
-			info.DescriptionSV, info.DescriptionEN = types[i].Description.SV, types[i].Description.EN
-			info.ReminderBefore, info.NoReminder = types[i].ReminderBefore, types[i].ReminderBefore == 0
-		}
-	}
-	if a.OfficeID != "" {
-		if offices, err := b.svc.ListOffices(ctx, a.AgencyID); err == nil {
-			if i := slices.IndexFunc(offices, func(o booking.Office) bool { return o.ID == a.OfficeID }); i >= 0 {
-				o := offices[i]
-				info.OfficeName = o.Name
-				info.OfficeAddress = o.Address.Street + ", " + o.Address.PostalCode + " " + o.Address.City
-				info.AccessibilityNotes = o.AccessibilityNotes
-			}
-		}
-	}
-	if m, err := b.svc.GetStaffMember(ctx, a.AgencyID, a.StaffID); err == nil {
-		info.StaffName, info.StaffEmail = m.Name, m.Email
-	}
-	return info, nil
+	return notify.AppointmentInfo{ID: d.ID, AgencyID: d.AgencyID, AgencyName: d.AgencyName, TimeZone: d.TimeZone,
+		MeetingTypeSV: d.MeetingTypeSV, MeetingTypeEN: d.MeetingTypeEN, DescriptionSV: d.DescriptionSV, DescriptionEN: d.DescriptionEN,
+		Mode: d.Mode, Status: d.Status, Start: d.Start, End: d.End, Sequence: d.Sequence,
+		OfficeName: d.OfficeName, OfficeAddress: d.OfficeAddress, Room: d.Room, AccessibilityNotes: d.AccessibilityNotes,
+		VideoURL: d.VideoURL, PhoneNumber: d.PhoneNumber, PhoneDirection: d.PhoneDirection, StaffName: d.StaffName,
+		StaffEmail: d.StaffEmail, CitizenID: d.CitizenID, InterpreterLanguage: d.InterpreterLanguage, CancelReason: d.CancelReason,
+		Created: d.Created, ReminderBefore: time.Duration(d.ReminderMinutes) * time.Minute, NoReminder: d.NoReminder}, nil
 }
 
 // notifyPeople gives notify the citizen's contact details and choices.
-type notifyPeople struct{ reg auth.CitizenRegister }
+type notifyPeople struct{ reg authtransport.People }
 
 func (p notifyPeople) Citizen(ctx context.Context, id string) (notify.Recipient, error) {
-	c, err := p.reg.CitizenContact(ctx, id)
+	c, err := p.reg.Citizen(ctx, id)
 	if err != nil {
 		return notify.Recipient{}, err
 	}
@@ -66,82 +44,41 @@ func (p notifyPeople) Citizen(ctx context.Context, id string) (notify.Recipient,
 		NotifyEmail: c.NotifyEmail, NotifySMS: c.NotifySMS}, nil
 }
 
-// feedSource lists a person's meetings for their calendar feed. A citizen's
-// are read as the citizen; a staff member's as Tidbok itself, limited to
-// the staff member linked to the account.
+// feedSource lists a person's meetings for their calendar feed: a staff
+// member's agency comes from the staff register, the meetings from booking.
 type feedSource struct {
-	booking   booking.Service
-	people    auth.CitizenRegister
+	booking   bookingReader
+	people    authtransport.People
 	organizer string
 }
 
 func (f feedSource) FeedEvents(ctx context.Context, owner core.Principal, from time.Time) (string, []calendar.Event, error) {
-	filter := booking.AppointmentFilter{From: from, Limit: booking.MaxPageSize}
-	name := "Tidbok"
+	fo := bookingtransport.FeedOwner{Kind: owner.Kind, ID: owner.Subject}
 	switch owner.Kind {
 	case core.KindCitizen:
-		ctx = core.WithPrincipal(ctx, owner)
-		name = "Mina möten / My meetings"
 	case core.KindStaff:
 		agencyID, err := f.people.StaffAgency(ctx, owner.Subject)
 		if err != nil {
 			return "", nil, fmt.Errorf("feed owner: %w", core.ErrNotFound)
 		}
-		ctx = core.WithPrincipal(ctx, core.System("feeds"))
-		members, err := f.booking.ListStaffMembers(ctx, agencyID)
-		if err != nil {
-			return "", nil, err
-		}
-		i := slices.IndexFunc(members, func(m booking.StaffMember) bool { return m.AccountID == owner.Subject })
-		if i < 0 {
-			return "Tidbok", nil, nil // an account that meets nobody has an empty calendar
-		}
-		filter.AgencyID, filter.StaffID = agencyID, members[i].ID
-		name = members[i].Name + " – Tidbok"
+		fo.AgencyID = agencyID
 	default:
 		return "", nil, fmt.Errorf("feed owner kind %q: %w", owner.Kind, core.ErrNotFound)
 	}
-	var events []calendar.Event
-	names := map[string]string{}
-	for page := 0; page < 5; page++ {
-		res, err := f.booking.ListAppointments(ctx, filter)
+	feed, err := f.booking.Feed(ctx, fo, from)
+	if err != nil {
+		return "", nil, err
+	}
+	events := make([]calendar.Event, 0, len(feed.Items))
+	for _, it := range feed.Items {
+		loc, err := time.LoadLocation(it.TimeZone)
 		if err != nil {
-			return "", nil, err
+			return "", nil, fmt.Errorf("time zone of appointment %s: %w", it.AppointmentID, err)
 		}
-		for _, a := range res.Appointments {
-			if a.Status == booking.Cancelled {
-				continue // a feed shows what will happen; cancellations left with the invitations
-			}
-			agency, err := f.booking.GetAgency(ctx, a.AgencyID)
-			if err != nil {
-				return "", nil, err
-			}
-			if _, ok := names[a.MeetingTypeID]; !ok {
-				types, _ := f.booking.ListMeetingTypes(ctx, a.AgencyID)
-				for _, t := range types {
-					names[t.ID] = t.Name.In(agency.DefaultLanguage)
-				}
-			}
-			loc := agency.Location()
-			events = append(events, calendar.Event{UID: calendar.UID(a.ID), Sequence: a.Sequence, Start: a.Start, End: a.End,
-				Location: loc, Summary: names[a.MeetingTypeID] + " – " + agency.Name, LocationText: feedPlace(a),
-				Organizer: calendar.Person{Name: agency.Name, Email: f.organizer},
-				Created:   a.CreatedAt, LastModified: a.UpdatedAt})
-		}
-		if res.NextCursor == "" {
-			break
-		}
-		filter.Cursor = res.NextCursor
+		events = append(events, calendar.Event{UID: calendar.UID(it.AppointmentID), Sequence: it.Sequence, Start: it.Start, End: it.End,
+			Location: loc, Summary: it.Summary, LocationText: it.Place,
+			Organizer: calendar.Person{Name: it.AgencyName, Email: f.organizer},
+			Created:   it.Created, LastModified: it.Updated})
 	}
-	return name, events, nil
-}
-
-func feedPlace(a booking.Appointment) string {
-	switch a.Mode {
-	case booking.Video:
-		return a.VideoURL
-	case booking.Phone:
-		return "Telefon / Phone"
-	}
-	return a.Room
+	return feed.Name, events, nil
 }

@@ -31,11 +31,15 @@ type config struct {
 	LogFormat       string
 	AuthKey         string // base64; empty: <data dir>/auth.key
 	PINKey          string // base64; empty: <data dir>/pin.key
-	OIDCConfig      string // path to a JSON list of OpenID providers
-	TrustProxy      bool
-	MailFrom        string
-	PublicRateLimit float64
-	SignInRateLimit float64
+	// The service credential this process calls the others with; from the
+	// environment only, so the secret is not seen in a process list.
+	ServiceClientID     string
+	ServiceClientSecret string
+	OIDCConfig          string // path to a JSON list of OpenID providers
+	TrustProxy          bool
+	MailFrom            string
+	PublicRateLimit     float64
+	SignInRateLimit     float64
 }
 
 // serviceNames are the services the binary can run, in start order.
@@ -75,6 +79,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.LogFormat, "log-format", env("TIDBOK_LOG_FORMAT", "json"), "json or logfmt (TIDBOK_LOG_FORMAT)")
 	c.AuthKey = getenv("TIDBOK_AUTH_KEY")
 	c.PINKey = getenv("TIDBOK_PIN_KEY")
+	c.ServiceClientID = getenv("TIDBOK_SERVICE_CLIENT_ID")
+	c.ServiceClientSecret = getenv("TIDBOK_SERVICE_CLIENT_SECRET")
 	fs.StringVar(&c.OIDCConfig, "oidc-config", env("TIDBOK_OIDC_CONFIG", ""), "JSON file listing OpenID Connect providers (TIDBOK_OIDC_CONFIG)")
 	trust, _ := strconv.ParseBool(env("TIDBOK_TRUST_PROXY", "false"))
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", trust, "take the client address from X-Forwarded-For, set by a trusted reverse proxy (TIDBOK_TRUST_PROXY)")

@@ -246,8 +246,13 @@ func TestServeOnlyNamedServices(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	env := envOf("TIDBOK_DATABASE_URL", dbtest.URL(t, db.SQLite), "TIDBOK_DATA_DIR", t.TempDir())
-	booking, _ := startServer(t, env, "--services", "booking", "--auth-url", "http://127.0.0.1:1")
+	dbURL, dataDir := dbtest.URL(t, db.SQLite), t.TempDir()
+	env := envOf("TIDBOK_DATABASE_URL", dbURL, "TIDBOK_DATA_DIR", dataDir)
+	// A process without auth calls it with a service credential; the token
+	// is fetched on first use, so it starts without auth reachable.
+	withCredential := envOf("TIDBOK_DATABASE_URL", dbURL, "TIDBOK_DATA_DIR", dataDir,
+		"TIDBOK_SERVICE_CLIENT_ID", "tbsvc_0123456789abcdef0123", "TIDBOK_SERVICE_CLIENT_SECRET", "tbs_secret")
+	booking, _ := startServer(t, withCredential, "--services", "booking", "--auth-url", "http://127.0.0.1:1")
 	if got := status(booking, "/v1/agencies"); got != 200 {
 		t.Errorf("booking process: GET /v1/agencies = %d", got)
 	}
@@ -266,10 +271,24 @@ func TestServeOnlyNamedServices(t *testing.T) {
 			t.Errorf("%s/readyz = %d", base, got)
 		}
 	}
-	var out bytes.Buffer
-	err := run(context.Background(), []string{"serve", "--services", "notify", "--auth-url", "http://127.0.0.1:1"}, env, &out, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "same process") {
-		t.Errorf("a notify-only process = %v, want a clear refusal until notify can reach booking over HTTP", err)
+	// What a process lacks to reach the others is named, and it does not start.
+	for _, tc := range []struct {
+		name string
+		env  func(string) string
+		args []string
+		want string
+	}{
+		{"no service credential", env, []string{"--services", "notify", "--auth-url", "http://127.0.0.1:1"}, "TIDBOK_SERVICE_CLIENT_ID"},
+		{"no booking URL", withCredential, []string{"--services", "notify", "--auth-url", "http://127.0.0.1:1"}, "TIDBOK_BOOKING_URL"},
+		{"no intake URL", withCredential, []string{"--services", "notify", "--auth-url", "http://127.0.0.1:1",
+			"--booking-url", "http://127.0.0.1:1"}, "TIDBOK_INTAKE_URL"},
+		{"no auth URL", withCredential, []string{"--services", "intake"}, "TIDBOK_AUTH_URL"},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), append([]string{"serve", "--http-addr", "127.0.0.1:0"}, tc.args...), tc.env, &out, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: serve = %v, want a refusal naming %s", tc.name, err, tc.want)
+		}
 	}
 }
 

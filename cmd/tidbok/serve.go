@@ -40,6 +40,7 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 		SMTPURL: cfg.SMTPURL, SMSURL: cfg.SMSURL, VideoBaseURL: cfg.VideoBaseURL, MailFrom: cfg.MailFrom,
 		TrustProxy: cfg.TrustProxy, PublicRateLimit: cfg.PublicRateLimit, SignInRateLimit: cfg.SignInRateLimit,
 		Version: buildVersion(), Keyring: keyring, OIDC: providers,
+		ServiceClientID: cfg.ServiceClientID, ServiceClientSecret: cfg.ServiceClientSecret,
 		// Development mode lets webhooks call receivers on this machine.
 		WebhookURLPolicy: notify.URLPolicy{AllowLoopback: cfg.Dev},
 	}, logger, d)

@@ -136,6 +136,7 @@ func (rt Routes) Register(mux *http.ServeMux) {
 			return ctx
 		}))...))
 
+	registerInternal(mux, s)
 	mux.Handle("GET /v1/auth/oidc/{provider}/start", limited(http.HandlerFunc(rt.oidcStart)))
 	mux.Handle("GET /v1/auth/oidc/{provider}/callback", limited(http.HandlerFunc(rt.oidcCallback)))
 }

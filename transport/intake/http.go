@@ -26,6 +26,7 @@ func RegisterRoutes(mux *http.ServeMux, s intake.Service, idempotent Wrap) {
 	public := httpkit.ServerOptions()
 	opts := httpkit.ServerOptions(kithttp.ServerAfter(httpkit.NoStore))
 	none := func(struct{}) any { return nil }
+	registerEvents(mux, s)
 	caseOut := func(status int) kithttp.EncodeResponseFunc {
 		return func(ctx context.Context, w http.ResponseWriter, response any) error {
 			r := response.(httpkit.Result[intake.Case])
