@@ -99,6 +99,8 @@ type Server struct {
 	Sender     notify.Sender
 	Webhooks   notify.WebhookService
 	Dispatcher *notify.WebhookDispatcher
+	// IntakeConsumer feeds booking's events to intake, wherever booking runs.
+	IntakeConsumer *BookingToIntake
 }
 
 func bookingEvents(s BookingOutbox) func(context.Context, int64, int) ([]PumpEvent, error) {
@@ -263,9 +265,8 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		svc = intake.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
 		out.Intake = svc
 		intaketransport.RegisterRoutes(mux, svc, httpkit.Idempotent(idemstore.New(d), IdempotencyTTL))
-		out.Consumers = append(out.Consumers, func(ctx context.Context) {
-			BookingToIntake{Booking: bookingOutbox, Intake: svc, Cursors: store, Logger: logger}.Run(ctx, time.Second)
-		})
+		out.IntakeConsumer = &BookingToIntake{Booking: bookingOutbox, Intake: svc, Cursors: store, Logger: logger}
+		out.Consumers = append(out.Consumers, func(ctx context.Context) { out.IntakeConsumer.Run(ctx, time.Second) })
 	}
 
 	if cfg.runs("notify") {

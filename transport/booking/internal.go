@@ -19,7 +19,8 @@ import (
 // processes: booking's outbox for their consumers, and what notify needs of
 // an appointment for its messages and feeds. Only a service principal with
 // the scope reaches them (core.AuthorizeService); having been let in, the
-// request reads as Tidbok itself, as the same code does in process.
+// request reads as Tidbok itself, as the same code does in process, under
+// the service client's id so the audit log names who read.
 
 // registerInternal lists booking's routes for the other services.
 func registerInternal(mux *http.ServeMux, s booking.Service) {
@@ -38,10 +39,12 @@ func registerInternal(mux *http.ServeMux, s booking.Service) {
 		}), opts...))
 	mux.Handle("GET /v1/internal/appointments/{id}", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, id string) (AppointmentDetails, error) {
-			if _, err := core.AuthorizeService(ctx, core.ScopeBookingsRead); err != nil {
+			p, err := core.AuthorizeService(ctx, core.ScopeBookingsRead)
+			if err != nil {
 				return AppointmentDetails{}, err
 			}
-			return Details(core.WithPrincipal(ctx, core.System("notify")), s, id)
+			// The audit log names the service credential that read.
+			return Details(core.WithPrincipal(ctx, core.System(p.Subject)), s, id)
 		}), decodePathID("id"), httpkit.Encode(http.StatusOK, func(d AppointmentDetails) any { return d }), opts...))
 	mux.Handle("GET /v1/internal/feeds", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, q feedQuery) (Feed, error) {

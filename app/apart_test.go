@@ -1,0 +1,529 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-smtp"
+	"github.com/go-kit/log"
+
+	"github.com/tidbok/tidbok/app"
+	"github.com/tidbok/tidbok/calendar"
+	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/db/authstore"
+	"github.com/tidbok/tidbok/db/bookingstore"
+	"github.com/tidbok/tidbok/db/dbtest"
+	"github.com/tidbok/tidbok/db/intakestore"
+	"github.com/tidbok/tidbok/demo"
+	"github.com/tidbok/tidbok/pin"
+	"github.com/tidbok/tidbok/services/auth"
+	"github.com/tidbok/tidbok/services/notify"
+)
+
+// The four services run as four servers, each built by app.NewServer with
+// only its own service, as four processes would be; they share one database
+// as a deployment's services share one PostgreSQL, each using its own tables.
+
+const apartIssuer = "http://tidbok.test"
+
+var (
+	permitType = core.StableID("meeting-type/exempelby/building-permit-advice")
+	permitCat  = core.StableID("case-category/exempelby/building-permits")
+)
+
+type apart struct {
+	auth, booking, intake, notify *app.Server
+	urls                          map[string]string
+	mail                          *mailbox
+	serviceID, serviceSecret      string
+}
+
+// startApart starts auth, booking, intake and notify as separate servers.
+func startApart(t *testing.T, d *db.DB) *apart {
+	t.Helper()
+	ctx := context.Background()
+	w := &apart{urls: map[string]string{}, mail: startMailbox(t)}
+	// Each server's address is known before any is built, so that each can
+	// be told where the others are.
+	handlers := map[string]*swappable{}
+	for _, name := range []string{"auth", "booking", "intake", "notify"} {
+		h := &swappable{}
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		handlers[name], w.urls[name] = h, srv.URL
+	}
+	store := bookingstore.New(d)
+	if _, err := demo.Load(ctx, demo.Stores{Directory: store, Schedules: store, Intake: intakestore.New(d)},
+		demo.Secrets{Password: "demo-" + core.NewID(), ClientSecret: "tbs_" + core.NewID()}); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	// The operator's step: one service credential for the three processes
+	// that call others.
+	c, secret, err := auth.CreateServiceClient(ctx, authstore.New(d), "tidbok services", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.serviceID, w.serviceSecret = c.ID, secret
+
+	authCfg := auth.DefaultConfig(apartIssuer)
+	authCfg.Argon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+	sealer, err := pin.NewSealer(randomBytes(t, pin.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring, err := auth.NewKeyring(randomBytes(t, auth.KeySize), sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(name string) *app.Server {
+		t.Helper()
+		others := map[string]string{}
+		for n, u := range w.urls {
+			if n != name {
+				others[n] = u
+			}
+		}
+		cfg := app.Config{Services: []string{name}, ServiceURLs: others, BaseURL: apartIssuer, DataDir: t.TempDir(),
+			SMTPURL: w.mail.url(), MailFrom: "Exempelby kommun <bokning@exempelby.se>",
+			ServiceClientID: w.serviceID, ServiceClientSecret: w.serviceSecret}
+		if name == "auth" {
+			cfg.Keyring, cfg.AuthConfig = keyring, &authCfg
+			cfg.ServiceClientID, cfg.ServiceClientSecret = "", "" // auth calls nobody
+		}
+		s, err := app.NewServer(ctx, cfg, log.NewNopLogger(), d)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		handlers[name].set(s.Handler)
+		return s
+	}
+	w.auth, w.booking, w.intake, w.notify = build("auth"), build("booking"), build("intake"), build("notify")
+	return w
+}
+
+func TestServicesApart(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		w := startApart(t, d)
+		ctx := context.Background()
+		if w.auth.Booking != nil || w.booking.Auth != nil || w.notify.Intake != nil || len(w.intake.Pumps) != 0 {
+			t.Fatal("a server runs a service it was not asked to")
+		}
+		// An agency system listens for booked meetings.
+		sysadmin := core.WithPrincipal(ctx, core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleSystemAdmin})
+		hook, err := w.notify.Webhooks.CreateWebhook(sysadmin, notify.NewWebhook{AgencyID: demo.ExempelbyID,
+			URL: "https://cases.exempelby.example/hooks", EventTypes: []string{"appointment.booked"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// A citizen signs in at auth, opens a case at intake and books a
+		// meeting for it at booking: intake asks auth who the citizen is, and
+		// booking asks auth for the citizen's contact details, over HTTP.
+		citizen := w.signIn(t, "anna@example.se")
+		r := call(t, "POST", w.urls["intake"]+"/v1/cases", citizen, map[string]any{"agency_id": demo.ExempelbyID,
+			"category_id": permitCat, "subject": "Bygglov för uterum", "description": "Jag vill bygga ett uterum."})
+		wantStatus(t, r, http.StatusCreated)
+		var kase struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+		decode(t, r, &kase)
+		start := w.freeSlot(t, citizen)
+		r = call(t, "POST", w.urls["booking"]+"/v1/appointments", citizen, map[string]any{"meeting_type_id": permitType,
+			"mode": "video", "start": start, "case_id": kase.ID})
+		wantStatus(t, r, http.StatusCreated)
+		var appt struct {
+			ID string `json:"id"`
+		}
+		decode(t, r, &appt)
+
+		// The consumers read booking's and intake's outboxes over HTTP.
+		if n, err := w.intake.IntakeConsumer.Poll(ctx); err != nil || n == 0 {
+			t.Fatalf("intake read %d of booking's events: %v", n, err)
+		}
+		r = call(t, "GET", w.urls["intake"]+"/v1/cases/"+kase.ID, citizen, nil)
+		wantStatus(t, r, http.StatusOK)
+		decode(t, r, &kase)
+		if kase.Status != "scheduled" {
+			t.Fatalf("after intake read booking's events the case is %q, want scheduled", kase.Status)
+		}
+		if n := pumpAll(t, w.notify); n == 0 {
+			t.Fatal("notify's pumps read no events")
+		}
+		sendAll(t, w.notify)
+		uid := calendar.UID(appt.ID)
+		invitations := w.mail.invitations(t, "anna@example.se", uid)
+		if invitations != 1 {
+			t.Fatalf("%d invitations with UID %s reached the citizen, want 1", invitations, uid)
+		}
+
+		// Replayed events send nothing twice: the cursors go back to the
+		// start, and the notifier is handed the booking event again directly.
+		outbox := w.notify.Pumps[0].Cursors
+		for _, p := range w.notify.Pumps {
+			if err := outbox.SetCursor(ctx, p.Name, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pumpAll(t, w.notify)
+		for _, p := range w.notify.Pumps {
+			if p.Name != "notify<-booking" {
+				continue
+			}
+			evs, err := p.Fetch(ctx, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range evs {
+				if err := w.notify.Notifier.HandleBookingEvent(ctx, notify.Event{ID: ev.ID, Type: ev.Type, Payload: ev.Payload}); err != nil {
+					t.Fatalf("replay %s: %v", ev.Type, err)
+				}
+			}
+		}
+		sendAll(t, w.notify)
+		if n := w.mail.invitations(t, "anna@example.se", uid); n != 1 {
+			t.Fatalf("after the replay %d invitations with UID %s reached the citizen, want still 1", n, uid)
+		}
+
+		// The agency system's webhook got the booking, once.
+		page, err := w.notify.Webhooks.ListDeliveries(sysadmin, notify.DeliveryFilter{WebhookID: hook.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Deliveries) != 1 || page.Deliveries[0].EventType != "appointment.booked" {
+			t.Fatalf("webhook deliveries = %+v, want one appointment.booked", page.Deliveries)
+		}
+
+		// Reading the citizen's data on the citizen's behalf was logged in
+		// auth's audit log, naming the citizen, though booking did the reading.
+		audit, err := w.auth.Auth.ListAudit(sysadmin, auth.AuditQuery{TargetKind: "appointment", TargetID: appt.ID, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var booked, read bool
+		for _, e := range audit.Entries {
+			booked = booked || (e.Action == "appointment.booked" && e.ActorKind == "citizen" && e.ClientIP != "")
+			read = read || (e.Action == "appointment.read" && e.ActorID == w.serviceID)
+		}
+		if !booked || !read {
+			t.Fatalf("auth's audit log lacks the citizen's booking or notify's read, both logged by booking over HTTP: %+v", audit.Entries)
+		}
+	})
+}
+
+func pumpAll(t *testing.T, s *app.Server) int {
+	t.Helper()
+	total := 0
+	for _, p := range s.Pumps {
+		for i := 0; ; i++ {
+			if i == 20 {
+				t.Fatalf("pump %s keeps finding events", p.Name)
+			}
+			n, err := p.Poll(context.Background())
+			if err != nil {
+				t.Fatalf("pump %s: %v", p.Name, err)
+			}
+			total += n
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return total
+}
+
+func sendAll(t *testing.T, s *app.Server) {
+	t.Helper()
+	for {
+		n, err := s.Sender.SendDue(context.Background(), 50)
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+var codeLine = regexp.MustCompile(`(?m)^ +([0-9]{6})\r?$`)
+
+// signIn signs a citizen in with a code sent by e-mail and returns the token.
+func (w *apart) signIn(t *testing.T, address string) string {
+	t.Helper()
+	before := w.mail.count()
+	r := call(t, "POST", w.urls["auth"]+"/v1/auth/citizen/code", "", map[string]string{"email": address, "language": "sv"})
+	wantStatus(t, r, http.StatusAccepted)
+	var ch struct {
+		ChallengeID string `json:"challenge_id"`
+	}
+	decode(t, r, &ch)
+	code := ""
+	for _, m := range w.mail.since(before) {
+		if c := codeLine.FindStringSubmatch(m.text); c != nil {
+			code = c[1]
+		}
+	}
+	if code == "" {
+		t.Fatalf("no sign-in code reached %s", address)
+	}
+	r = call(t, "POST", w.urls["auth"]+"/v1/auth/citizen/verify", "", map[string]string{"challenge_id": ch.ChallengeID, "code": code})
+	wantStatus(t, r, http.StatusOK)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	decode(t, r, &tok)
+	return tok.AccessToken
+}
+
+// freeSlot returns a bookable start of building permit advice by video.
+func (w *apart) freeSlot(t *testing.T, token string) string {
+	t.Helper()
+	now := time.Now()
+	q := url.Values{"meeting_type_id": {permitType}, "mode": {"video"}, "from": {now.Format(time.RFC3339)},
+		"to": {now.Add(21 * 24 * time.Hour).Format(time.RFC3339)}}
+	r := call(t, "GET", w.urls["booking"]+"/v1/availability?"+q.Encode(), token, nil)
+	wantStatus(t, r, http.StatusOK)
+	var l struct {
+		Items []struct {
+			Start string `json:"start"`
+		} `json:"items"`
+	}
+	decode(t, r, &l)
+	if len(l.Items) == 0 {
+		t.Fatal("no free time for building permit advice")
+	}
+	return l.Items[len(l.Items)/2].Start
+}
+
+// serviceToken gets a service token from auth as a process would.
+func (w *apart) serviceToken(t *testing.T, id, secret string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, err := http.NewRequest("POST", w.urls["auth"]+"/v1/auth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := readResponse(t, resp)
+	wantStatus(t, r, http.StatusOK)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		Scope       string `json:"scope"`
+	}
+	decode(t, r, &tok)
+	return tok.AccessToken
+}
+
+// ---- HTTP ----
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func call(t *testing.T, method, target, token string, body any) response {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, target, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readResponse(t, resp)
+}
+
+func readResponse(t *testing.T, resp *http.Response) response {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+func wantStatus(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+}
+
+func decode(t *testing.T, r response, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+func randomBytes(t *testing.T, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// swappable is a handler set after its server has started.
+type swappable struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (s *swappable) set(h http.Handler) { s.mu.Lock(); s.h = h; s.mu.Unlock() }
+
+func (s *swappable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	h := s.h
+	s.mu.RUnlock()
+	if h == nil {
+		http.Error(w, "not started", http.StatusServiceUnavailable)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+// ---- an SMTP server in the test ----
+
+type received struct {
+	to       []string
+	text     string // the text/plain parts
+	calendar string // the text/calendar part
+}
+
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []received
+	addr string
+}
+
+func startMailbox(t *testing.T) *mailbox {
+	t.Helper()
+	m := &mailbox{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.addr = l.Addr().String()
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{box: m}, nil }))
+	srv.Domain = "mx.test"
+	srv.ReadTimeout, srv.WriteTimeout = 30*time.Second, 30*time.Second
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close(); <-done })
+	return m
+}
+
+func (m *mailbox) url() string { return "smtp://" + m.addr + "?starttls=none" }
+
+func (m *mailbox) count() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.msgs) }
+
+func (m *mailbox) since(n int) []received {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]received(nil), m.msgs[n:]...)
+}
+
+// invitations counts the calendar mails to address whose event has uid.
+func (m *mailbox) invitations(t *testing.T, address, uid string) int {
+	t.Helper()
+	n := 0
+	for _, r := range m.since(0) {
+		if r.calendar == "" || !strings.EqualFold(strings.Join(r.to, ","), address) {
+			continue
+		}
+		ev, err := calendar.Parse([]byte(r.calendar))
+		if err != nil {
+			t.Fatalf("calendar: %v\n%s", err, r.calendar)
+		}
+		if ev.UID == uid {
+			n++
+		}
+	}
+	return n
+}
+
+type session struct {
+	box *mailbox
+	to  []string
+}
+
+func (s *session) Reset()                               { s.to = nil }
+func (s *session) Logout() error                        { return nil }
+func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.to = append(s.to, strings.ToLower(to))
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	e, err := message.Read(r)
+	if err != nil {
+		return err
+	}
+	got := received{to: s.to}
+	if err := e.Walk(func(_ []int, part *message.Entity, err error) error {
+		if err != nil {
+			return err
+		}
+		mt, _, _ := part.Header.ContentType()
+		if strings.HasPrefix(mt, "multipart/") {
+			return nil
+		}
+		b, err := io.ReadAll(part.Body)
+		if err != nil {
+			return err
+		}
+		switch mt {
+		case "text/plain":
+			got.text += string(b)
+		case "text/calendar":
+			got.calendar = string(b)
+		}
+		return nil
+	}); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	s.box.mu.Lock()
+	s.box.msgs = append(s.box.msgs, got)
+	s.box.mu.Unlock()
+	return nil
+}
