@@ -527,3 +527,117 @@ func (s *session) Data(r io.Reader) error {
 	s.box.mu.Unlock()
 	return nil
 }
+
+// TestServiceRoutesDenials proves who reaches the routes the services serve
+// each other: only a service token holding the route's scope. And a service
+// token reaches none of the routes for people and agencies.
+func TestServiceRoutesDenials(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		w := startApart(t, d)
+		ctx := context.Background()
+		boot := core.WithPrincipal(ctx, core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleSystemAdmin})
+		password := "Lösenord-" + core.NewID()
+		if _, _, err := w.auth.Auth.CreateStaff(boot, auth.NewStaff{Email: "root@tidbok.test", Name: "Root", Role: core.RoleSystemAdmin, Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		r := call(t, "POST", w.urls["auth"]+"/v1/auth/login", "", map[string]string{"email": "root@tidbok.test", "password": password})
+		wantStatus(t, r, http.StatusOK)
+		var login struct {
+			AccessToken string `json:"access_token"`
+		}
+		decode(t, r, &login)
+		client, clientSecret, err := w.auth.Auth.CreateClient(boot, auth.NewClient{AgencyID: demo.ExempelbyID, Name: "Ärendesystem", Scopes: core.AllScopes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, eventsSecret, err := auth.CreateServiceClient(ctx, authstore.New(d), "events only", []string{core.ScopeEventsRead}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens := map[string]string{
+			"citizen":                  w.signIn(t, "bo@example.se"),
+			"system admin":             login.AccessToken,
+			"integration client":       w.serviceToken(t, client.ID, clientSecret),
+			"service with events only": w.serviceToken(t, events.ID, eventsSecret),
+		}
+		someone := core.NewID()
+		from := url.QueryEscape(time.Now().UTC().Format(time.RFC3339))
+		internal := []struct {
+			method, url string
+			body        any
+			scope       string
+		}{
+			{"GET", w.urls["booking"] + "/v1/events/booking", nil, core.ScopeEventsRead},
+			{"GET", w.urls["intake"] + "/v1/events/intake", nil, core.ScopeEventsRead},
+			{"GET", w.urls["booking"] + "/v1/internal/appointments/" + someone, nil, core.ScopeBookingsRead},
+			{"GET", w.urls["booking"] + "/v1/internal/feeds?owner_kind=citizen&owner_id=" + someone + "&from=" + from, nil, core.ScopeBookingsRead},
+			{"GET", w.urls["auth"] + "/v1/internal/citizens/" + someone, nil, core.ScopePeopleRead},
+			{"GET", w.urls["auth"] + "/v1/internal/staff/" + someone, nil, core.ScopePeopleRead},
+			{"POST", w.urls["auth"] + "/v1/internal/citizens/resolve", map[string]any{"citizen": map[string]string{"email": "x@example.se"},
+				"on_behalf_of": map[string]any{"kind": "staff", "subject": someone, "role": "system_admin"}}, core.ScopePeopleWrite},
+			{"POST", w.urls["auth"] + "/v1/internal/audit", map[string]string{"action": "citizen.read", "target_kind": "citizen", "target_id": someone}, core.ScopeAuditWrite},
+		}
+		for _, rt := range internal {
+			if r := call(t, rt.method, rt.url, "", rt.body); r.Status != http.StatusUnauthorized {
+				t.Errorf("anonymous %s %s = %d, want 401", rt.method, rt.url, r.Status)
+			}
+			for who, tok := range tokens {
+				want := http.StatusForbidden
+				if who == "service with events only" && rt.scope == core.ScopeEventsRead {
+					want = http.StatusOK
+				}
+				if r := call(t, rt.method, rt.url, tok, rt.body); r.Status != want {
+					t.Errorf("%s: %s %s = %d, want %d: %s", who, rt.method, rt.url, r.Status, want, r.Body)
+				}
+			}
+		}
+
+		// A service token has no business with the routes for people.
+		service := w.serviceToken(t, w.serviceID, w.serviceSecret)
+		for _, rt := range []struct {
+			method, url string
+			body        any
+		}{
+			{"GET", w.urls["booking"] + "/v1/appointments?agency_id=" + demo.ExempelbyID, nil},
+			{"POST", w.urls["booking"] + "/v1/appointments", map[string]any{"meeting_type_id": permitType, "mode": "video",
+				"start": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339), "citizen": map[string]string{"email": "c@example.se"}}},
+			{"GET", w.urls["intake"] + "/v1/cases?agency_id=" + demo.ExempelbyID, nil},
+			{"POST", w.urls["intake"] + "/v1/cases", map[string]any{"agency_id": demo.ExempelbyID, "category_id": permitCat,
+				"subject": "S", "description": "D", "citizen": map[string]string{"email": "c@example.se"}}},
+			{"GET", w.urls["auth"] + "/v1/audit", nil},
+			{"GET", w.urls["auth"] + "/v1/staff?agency_id=" + demo.ExempelbyID, nil},
+			{"POST", w.urls["auth"] + "/v1/clients", map[string]any{"agency_id": demo.ExempelbyID, "name": "x", "scopes": []string{"cases:read"}}},
+			{"GET", w.urls["notify"] + "/v1/webhooks?agency_id=" + demo.ExempelbyID, nil},
+		} {
+			if r := call(t, rt.method, rt.url, service, rt.body); r.Status != http.StatusForbidden {
+				t.Errorf("service token: %s %s = %d, want 403: %s", rt.method, rt.url, r.Status, r.Body)
+			}
+		}
+
+		// Bad input to the internal routes is a 400 naming the field, and
+		// a service cannot lend rights it was not given.
+		for _, rt := range []struct {
+			method, url string
+			body        any
+			status      int
+			field       string
+		}{
+			{"GET", w.urls["booking"] + "/v1/events/booking?after=-1", nil, 400, "after"},
+			{"GET", w.urls["intake"] + "/v1/events/intake?limit=5000", nil, 400, "limit"},
+			{"GET", w.urls["booking"] + "/v1/internal/appointments/nope", nil, 400, "id"},
+			{"GET", w.urls["booking"] + "/v1/internal/feeds?owner_kind=client&owner_id=" + someone + "&from=" + from, nil, 400, "owner_kind"},
+			{"POST", w.urls["auth"] + "/v1/internal/audit", map[string]string{"action": "x\u0000y"}, 400, "action"},
+			{"POST", w.urls["auth"] + "/v1/internal/citizens/resolve", map[string]any{"citizen": map[string]string{"email": "x@example.se"}}, 400, "on_behalf_of"},
+			{"POST", w.urls["auth"] + "/v1/internal/citizens/resolve", map[string]any{"citizen": map[string]string{"email": "x@example.se"},
+				"on_behalf_of": map[string]any{"kind": "system", "subject": "notify"}}, 400, "on_behalf_of.kind"},
+			{"POST", w.urls["auth"] + "/v1/internal/citizens/resolve", map[string]any{"citizen": map[string]string{"email": "x@example.se"},
+				"on_behalf_of": map[string]any{"kind": "citizen", "subject": someone}}, 403, ""},
+		} {
+			r := call(t, rt.method, rt.url, service, rt.body)
+			if r.Status != rt.status || !strings.Contains(r.Header.Get("Content-Type"), "application/problem+json") ||
+				(rt.field != "" && !strings.Contains(string(r.Body), `"field":"`+rt.field+`"`)) {
+				t.Errorf("%s %s = %d %s, want %d naming %q", rt.method, rt.url, r.Status, r.Body, rt.status, rt.field)
+			}
+		}
+	})
+}
