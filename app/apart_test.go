@@ -19,6 +19,10 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-smtp"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/app"
@@ -30,6 +34,7 @@ import (
 	"github.com/tidbok/tidbok/db/dbtest"
 	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/demo"
+	"github.com/tidbok/tidbok/docs"
 	"github.com/tidbok/tidbok/pin"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/notify"
@@ -325,6 +330,7 @@ func (w *apart) serviceToken(t *testing.T, id, secret string) string {
 		t.Fatal(err)
 	}
 	r := readResponse(t, resp)
+	checkContract(t, req, r)
 	wantStatus(t, r, http.StatusOK)
 	var tok struct {
 		AccessToken string `json:"access_token"`
@@ -366,7 +372,46 @@ func call(t *testing.T, method, target, token string, body any) response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return readResponse(t, resp)
+	r := readResponse(t, resp)
+	checkContract(t, req, r)
+	return r
+}
+
+var (
+	specOnce   sync.Once
+	specRouter routers.Router
+	specErr    error
+)
+
+// checkContract validates an answer against docs/openapi.yaml.
+func checkContract(t *testing.T, req *http.Request, r response) {
+	t.Helper()
+	specOnce.Do(func() {
+		spec, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
+		if err == nil {
+			err = spec.Validate(context.Background())
+		}
+		if err != nil {
+			specErr = err
+			return
+		}
+		spec.Servers = nil // any host
+		specRouter, specErr = gorillamux.NewRouter(spec)
+	})
+	if specErr != nil {
+		t.Fatalf("openapi.yaml: %v", specErr)
+	}
+	route, params, err := specRouter.FindRoute(req)
+	if err != nil {
+		t.Fatalf("%s %s is not in openapi.yaml: %v", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{ExcludeRequestBody: true, ExcludeRequestQueryParams: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header,
+		Body: io.NopCloser(bytes.NewReader(r.Body))}
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		t.Errorf("%s %s → %d does not match openapi.yaml: %v\n%s", req.Method, req.URL, r.Status, err, r.Body)
+	}
 }
 
 func readResponse(t *testing.T, resp *http.Response) response {
@@ -592,8 +637,35 @@ func TestServiceRoutesDenials(t *testing.T) {
 			}
 		}
 
-		// A service token has no business with the routes for people.
+		// The service token with every scope is let in.
 		service := w.serviceToken(t, w.serviceID, w.serviceSecret)
+		r = call(t, "GET", w.urls["auth"]+"/v1/me", tokens["citizen"], nil)
+		wantStatus(t, r, http.StatusOK)
+		var me struct {
+			ID string `json:"id"`
+		}
+		decode(t, r, &me)
+		for _, rt := range []struct {
+			method, url string
+			body        any
+			status      int
+		}{
+			{"GET", w.urls["booking"] + "/v1/events/booking?after=0&limit=10", nil, http.StatusOK},
+			{"GET", w.urls["intake"] + "/v1/events/intake", nil, http.StatusOK},
+			{"GET", w.urls["booking"] + "/v1/internal/appointments/" + someone, nil, http.StatusNotFound},
+			{"GET", w.urls["booking"] + "/v1/internal/feeds?owner_kind=citizen&owner_id=" + me.ID + "&from=" + from, nil, http.StatusOK},
+			{"GET", w.urls["auth"] + "/v1/internal/citizens/" + me.ID, nil, http.StatusOK},
+			{"GET", w.urls["auth"] + "/v1/internal/citizens/" + someone, nil, http.StatusNotFound},
+			{"POST", w.urls["auth"] + "/v1/internal/citizens/resolve", map[string]any{"citizen": map[string]string{"email": "bo@example.se"},
+				"on_behalf_of": map[string]any{"kind": "staff", "subject": someone, "role": "system_admin"}}, http.StatusOK},
+			{"POST", w.urls["auth"] + "/v1/internal/audit", map[string]string{"action": "citizen.read", "target_kind": "citizen", "target_id": me.ID}, http.StatusNoContent},
+		} {
+			if r := call(t, rt.method, rt.url, service, rt.body); r.Status != rt.status {
+				t.Errorf("service: %s %s = %d, want %d: %s", rt.method, rt.url, r.Status, rt.status, r.Body)
+			}
+		}
+
+		// A service token has no business with the routes for people.
 		for _, rt := range []struct {
 			method, url string
 			body        any
