@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -431,4 +432,62 @@ func TestCommandLine(t *testing.T) {
 	if cfg.HTTPAddr != "127.0.0.1:9999" || strings.Join(cfg.Services, ",") != "booking,auth" || cfg.ServiceURLs["auth"] != "http://auth:8080" {
 		t.Fatalf("config = %+v", cfg)
 	}
+}
+
+func TestServiceClientCommand(t *testing.T) {
+	env := envOf("TIDBOK_DATABASE_URL", dbtest.URL(t, db.SQLite), "TIDBOK_DATA_DIR", t.TempDir())
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"service-client", "create", "notify"}, env, &out, &errOut); err != nil {
+		t.Fatalf("create: %v\n%s", err, errOut.String())
+	}
+	creds := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		creds[k] = v
+	}
+	id, secret := creds["TIDBOK_SERVICE_CLIENT_ID"], creds["TIDBOK_SERVICE_CLIENT_SECRET"]
+	if !strings.HasPrefix(id, "tbsvc_") || secret == "" {
+		t.Fatalf("create printed %q", out.String())
+	}
+	if strings.Contains(errOut.String(), secret) {
+		t.Error("the secret is repeated on stderr")
+	}
+	base, _ := startServer(t, env, "--services", "auth")
+	token := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+"/v1/auth/token", strings.NewReader("grant_type=client_credentials"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(id, secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Scope string `json:"scope"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.Scope
+	}
+	if status, scope := token(); status != 200 || scope != strings.Join(sortedCopy(core.ServiceScopes), " ") {
+		t.Fatalf("token = %d %q, want 200 with every service scope", status, scope)
+	}
+	if err := run(context.Background(), []string{"service-client", "revoke", id}, env, io.Discard, io.Discard); err != nil {
+		t.Fatalf("revoke: %v", err)
+	}
+	if status, _ := token(); status != http.StatusUnauthorized {
+		t.Fatalf("a revoked service client got a token: %d", status)
+	}
+	// Only service scopes, and a name, are accepted.
+	for _, args := range [][]string{{"create", "notify", "cases:read"}, {"create", ""}, {"revoke", "tbk_notaservice"}, {"create"}} {
+		if err := run(context.Background(), append([]string{"service-client"}, args...), env, io.Discard, io.Discard); err == nil {
+			t.Errorf("service-client %q succeeded", args)
+		}
+	}
+}
+
+func sortedCopy(s []string) []string {
+	c := append([]string(nil), s...)
+	sort.Strings(c)
+	return c
 }
