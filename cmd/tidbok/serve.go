@@ -7,12 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/app"
+	"github.com/tidbok/tidbok/services/auth"
+	"github.com/tidbok/tidbok/transport/auth/oidclogin"
 	"github.com/tidbok/tidbok/services/notify"
 	"github.com/tidbok/tidbok/transport/httpkit"
 )
@@ -27,13 +30,18 @@ func serve(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	}
 	defer d.Close()
 
-	keyring, err := loadKeyring(cfg)
-	if err != nil {
-		return err
-	}
-	providers, err := loadOIDCProviders(ctx, cfg, keyring)
-	if err != nil {
-		return err
+	// Only the auth service holds keys and signs people in; the other
+	// services' processes need neither, nor a writable data directory for
+	// key files.
+	var keyring *auth.Keyring
+	var providers map[string]*oidclogin.RelyingParty
+	if slices.Contains(cfg.Services, "auth") {
+		if keyring, err = loadKeyring(cfg); err != nil {
+			return err
+		}
+		if providers, err = loadOIDCProviders(ctx, cfg, keyring); err != nil {
+			return err
+		}
 	}
 	srv, err := app.NewServer(ctx, app.Config{
 		Services: cfg.Services, ServiceURLs: cfg.ServiceURLs, BaseURL: cfg.BaseURL, DataDir: cfg.DataDir,
