@@ -177,6 +177,24 @@ func TestServicesApart(t *testing.T) {
 			t.Fatalf("%d invitations with UID %s reached the citizen, want 1", invitations, uid)
 		}
 
+		// The citizen's calendar feed at notify lists the meeting, read from
+		// booking over HTTP.
+		r = call(t, "POST", w.urls["notify"]+"/v1/me/feeds", citizen, nil)
+		wantStatus(t, r, http.StatusCreated)
+		var feed struct {
+			URL string `json:"url"`
+		}
+		decode(t, r, &feed)
+		i := strings.Index(feed.URL, "/v1/feeds/")
+		if i < 0 {
+			t.Fatalf("feed url %q", feed.URL)
+		}
+		r = call(t, "GET", w.urls["notify"]+feed.URL[i:], "", nil)
+		wantStatus(t, r, http.StatusOK)
+		if !strings.Contains(string(r.Body), "UID:"+uid) {
+			t.Fatalf("the citizen's feed lacks the meeting %s:\n%s", uid, r.Body)
+		}
+
 		// Replayed events send nothing twice: the cursors go back to the
 		// start, and the notifier is handed the booking event again directly.
 		outbox := w.notify.Pumps[0].Cursors
@@ -387,6 +405,7 @@ var (
 func checkContract(t *testing.T, req *http.Request, r response) {
 	t.Helper()
 	specOnce.Do(func() {
+		openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
 		spec, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
 		if err == nil {
 			err = spec.Validate(context.Background())
