@@ -15,8 +15,8 @@ import (
 
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/services/auth"
-	"github.com/tidbok/tidbok/transport/auth/oidclogin"
 	"github.com/tidbok/tidbok/services/notify"
+	"github.com/tidbok/tidbok/transport/auth/oidclogin"
 	"github.com/tidbok/tidbok/transport/httpkit"
 )
 
