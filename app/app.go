@@ -212,12 +212,14 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		return nil, err
 	}
 
+	var manageLinks *booking.ManageLinks
 	if cfg.runs("booking") {
 		opts := []booking.Option{booking.WithVideoBaseURL(cfg.VideoBaseURL), booking.WithOrganizer(from.Email)}
 		if authSvc != nil {
 			opts = append(opts, booking.WithCitizens(bookingCitizens{authSvc}), booking.WithAuditLog(auditLog{authSvc}))
 		}
-		var svc booking.Service = booking.NewService(bookingstore.New(d), cfg.Clock, opts...)
+		store := bookingstore.New(d)
+		var svc booking.Service = booking.NewService(store, cfg.Clock, opts...)
 		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
 		out.Booking = svc
@@ -225,6 +227,10 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		// gets the first answer instead of acting twice.
 		idempotent := httpkit.Idempotent(idemstore.New(d), IdempotencyTTL)
 		bookingtransport.RegisterRoutes(mux, svc, limiter(cfg.PublicRateLimit, 100), idempotent)
+		// The citizen's manage-link pages, signed with booking's secret.
+		if manageLinks, err = registerManagePages(ctx, mux, cfg, svc, store); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.runs("intake") {
 		if out.Booking == nil || authSvc == nil {
@@ -247,7 +253,7 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 			return nil, fmt.Errorf("notify runs with auth and booking in the same process for now")
 		}
 		outbox := notifystore.NewOutbox(d)
-		notifier := notify.Notifier{Outbox: outbox, Reminders: outbox, Bookings: notifyBookings{out.Booking},
+		notifier := notify.Notifier{Outbox: outbox, Reminders: outbox, Bookings: notifyBookings{out.Booking, manageLinks, authSvc},
 			People: notifyPeople{authSvc}, Clock: cfg.Clock, From: from, BaseURL: cfg.BaseURL}
 		sender := notify.Sender{Repo: outbox, Mailer: mailer, SMS: smsSender, Clock: cfg.Clock}
 		out.Notifier, out.Sender = notifier, sender

@@ -15,8 +15,14 @@ import (
 )
 
 // notifyBookings gives notify what it needs to know of an appointment, read
-// from booking as Tidbok itself (the caller's ctx carries core.System).
-type notifyBookings struct{ svc booking.Service }
+// from booking as Tidbok itself (the caller's ctx carries core.System):
+// with the citizen's manage-link token, minted by booking, and the staff
+// member's language, from auth.
+type notifyBookings struct {
+	svc   booking.Service
+	links *booking.ManageLinks // nil: messages carry no manage link
+	staff auth.CitizenRegister // nil: staff read Swedish
+}
 
 func (b notifyBookings) Appointment(ctx context.Context, id string) (notify.AppointmentInfo, error) {
 	a, err := b.svc.GetAppointment(ctx, id)
@@ -50,6 +56,14 @@ func (b notifyBookings) Appointment(ctx context.Context, id string) (notify.Appo
 	}
 	if m, err := b.svc.GetStaffMember(ctx, a.AgencyID, a.StaffID); err == nil {
 		info.StaffName, info.StaffEmail = m.Name, m.Email
+		if m.AccountID != "" && b.staff != nil {
+			info.StaffLanguage, _ = b.staff.StaffLanguage(ctx, m.AccountID)
+		}
+	}
+	if b.links != nil {
+		if info.ManageToken, err = b.links.Mint(a); err != nil {
+			return notify.AppointmentInfo{}, err
+		}
 	}
 	return info, nil
 }
