@@ -145,3 +145,72 @@ func TestStaffReadTheirOwnLanguage(t *testing.T) {
 		}
 	})
 }
+
+func TestAHandoverSpeaksTheFormerStaffMembersLanguage(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		// Hanna reads English: her account says so, and the directory links it.
+		boot := core.WithPrincipal(ctx, core.Principal{Kind: core.KindStaff, Subject: "bootstrap", Role: core.RoleSystemAdmin})
+		accounts, err := e.server.Auth.ListStaff(boot, exempelby)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var account string
+		for _, a := range accounts {
+			if a.Email == "handlaggare@exempelby.se" {
+				account = a.ID
+			}
+		}
+		wantStatus(t, e.call(t, "PATCH", "/v1/staff/"+account, e.admin, map[string]any{"language": "en"}), http.StatusOK)
+		admin := core.WithPrincipal(ctx, core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleAgencyAdmin, AgencyID: exempelby})
+		hanna := core.StableID("staff-member/exempelby/hanna")
+		m, err := e.server.Booking.GetStaffMember(admin, exempelby, hanna)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.AccountID = account
+		if _, err := e.server.Booking.UpdateStaffMember(admin, m); err != nil {
+			t.Fatal(err)
+		}
+
+		social := core.StableID("meeting-type/exempelby/social-first-meeting")
+		book := func(at time.Time, citizen string) appointment {
+			t.Helper()
+			r := e.call(t, "POST", "/v1/appointments", e.staff, map[string]any{"meeting_type_id": social, "mode": "in_person",
+				"start": at.Format(time.RFC3339), "staff_id": hanna, "citizen": map[string]string{"email": citizen, "name": "Karin Lindqvist"}})
+			wantStatus(t, r, http.StatusCreated)
+			var a appointment
+			decode(t, r, &a)
+			return a
+		}
+		first, moved := local(time.March, 23, 10, 0), local(time.March, 24, 10, 0)
+		a := book(first, "karin@example.se")
+		book(moved, "olle@example.se") // Hanna is taken at the new time
+		e.deliver(t)
+		a = e.act(t, a.ID, "reschedule", map[string]string{"start": moved.Format(time.RFC3339)})
+		if a.StaffID == hanna {
+			t.Fatal("the move kept Hanna, who is taken")
+		}
+		e.deliver(t)
+
+		got := e.invitationsFor(t, a.ID)
+		if n := len(got["hanna@exempelby.se"]); n != 2 {
+			t.Fatalf("Hanna got %d invitations, want the request and a cancellation", n)
+		}
+		req, last := got["hanna@exempelby.se"][0], got["hanna@exempelby.se"][1]
+		if !strings.HasPrefix(req.Subject, "Booked: ") {
+			t.Errorf("Hanna's invitation %q is not in English", req.Subject)
+		}
+		ev := last.invite(t)
+		if ev.Method != "CANCEL" || !strings.HasPrefix(last.Subject, "Moved to a colleague: ") ||
+			!strings.Contains(last.text(), "removed from your calendar") || !strings.Contains(ev.Description, "Citizen: Karin Lindqvist") {
+			t.Errorf("Hanna's handover is not in English: %s %q\n%s\n%s", ev.Method, last.Subject, last.text(), ev.Description)
+		}
+		// Elin, who took the meeting, has no account: Swedish.
+		if elin := got["elin@exempelby.se"]; len(elin) != 1 || !strings.HasPrefix(elin[0].Subject, "Ny tid: ") && !strings.HasPrefix(elin[0].Subject, "Bokat: ") {
+			t.Errorf("Elin's invitations: %d, %v", len(elin), elin)
+		}
+	})
+}

@@ -88,6 +88,7 @@ func secure(h http.HandlerFunc) http.Handler {
 		hdr.Set("Referrer-Policy", "no-referrer")
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		hdr.Set("Cache-Control", "no-store")
+		hdr.Set("Vary", "Accept-Language")
 		h(w, r)
 	})
 }
