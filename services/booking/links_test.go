@@ -89,3 +89,14 @@ func TestManageLinks(t *testing.T) {
 		}
 	})
 }
+
+func BenchmarkManageLinkVerify(b *testing.B) {
+	l, _ := booking.NewManageLinks(bytes.Repeat([]byte{1}, booking.ManageLinkSecretSize))
+	now := time.Now()
+	token, _ := l.Mint(booking.Appointment{ID: core.NewID(), CitizenID: core.NewID(), End: now.Add(time.Hour)})
+	for b.Loop() {
+		if _, err := l.Verify(token, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
