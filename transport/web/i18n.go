@@ -77,6 +77,8 @@ var texts = map[string]map[string]string{
 		"errUnavailable":      "Tjänsten är inte tillgänglig just nu. Försök igen om en stund.",
 		"errUnavailableTitle": "Försök igen om en stund",
 		"footer":              "Länken gäller bara det här mötet. Dela den inte med andra.",
+		"errBusyTitle":        "För många försök",
+		"errBusy":             "Det har kommit för många förfrågningar från din adress. Vänta en minut och försök igen.",
 	},
 	"en": {
 		"site":                "Tidbok",
@@ -145,6 +147,8 @@ var texts = map[string]map[string]string{
 		"errUnavailable":      "The service is not available right now. Try again in a while.",
 		"errUnavailableTitle": "Try again in a while",
 		"footer":              "The link is for this meeting only. Do not share it.",
+		"errBusyTitle":        "Too many attempts",
+		"errBusy":             "Too many requests have come from your address. Wait a minute and try again.",
 	},
 }
 

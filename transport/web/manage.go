@@ -61,11 +61,7 @@ func RegisterManagePages(mux *http.ServeMux, p ManagePages) {
 		p.fail(w, r, pageLanguage(r), http.StatusForbidden, "errForbiddenTitle", "errForbidden")
 	}))
 	wrap := func(h http.HandlerFunc) http.Handler {
-		var out http.Handler = csrf.Handler(secure(h))
-		if p.Limiter != nil {
-			out = p.Limiter.Wrap(out)
-		}
-		return out
+		return p.limited(csrf.Handler(secure(h)))
 	}
 	mux.Handle("GET /m/{token}", wrap(p.show))
 	mux.Handle("GET /m/{token}/reschedule", wrap(p.reschedulePage))
@@ -77,6 +73,37 @@ func RegisterManagePages(mux *http.ServeMux, p ManagePages) {
 		http.ServeFileFS(w, r, files, "static/site.css")
 	}))
 }
+
+// limited applies the rate limit, answering a refusal with a page rather
+// than the API's problem document.
+func (p ManagePages) limited(next http.Handler) http.Handler {
+	if p.Limiter == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		passed := false
+		refusal := &heldWriter{header: http.Header{}}
+		p.Limiter.Wrap(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			passed = true
+			next.ServeHTTP(w, r)
+		})).ServeHTTP(refusal, r)
+		if !passed {
+			if wait := refusal.header.Get("Retry-After"); wait != "" {
+				w.Header().Set("Retry-After", wait)
+			}
+			secure(func(w http.ResponseWriter, r *http.Request) {
+				p.fail(w, r, pageLanguage(r), http.StatusTooManyRequests, "errBusyTitle", "errBusy")
+			}).ServeHTTP(w, r)
+		}
+	})
+}
+
+// heldWriter keeps what the limiter writes when it refuses a request.
+type heldWriter struct{ header http.Header }
+
+func (h *heldWriter) Header() http.Header         { return h.header }
+func (h *heldWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (h *heldWriter) WriteHeader(int)             {}
 
 // secure sets the headers every page carries: no script, no framing, no
 // referrer (the address holds the token), nothing cached.
@@ -402,15 +429,28 @@ func (p ManagePages) confirmPage(w http.ResponseWriter, r *http.Request) {
 		p.badStart(w, r, l, m, http.StatusBadRequest)
 		return
 	}
+	// Only a time that is free now is offered for confirmation.
+	from, to := p.window(m.mt)
+	var slot *booking.Slot
+	if !start.Before(from) && start.Before(to) {
+		res, err := p.Booking.Availability(l.ctx, p.availabilityRequest(m, start, start.Add(time.Minute)))
+		if err != nil {
+			p.failWith(w, r, l, err)
+			return
+		}
+		if i := slices.IndexFunc(res.Slots, func(s booking.Slot) bool { return s.Start.Equal(start) }); i >= 0 {
+			slot = &res.Slots[i]
+		}
+	}
+	if slot == nil {
+		p.badStart(w, r, l, m, http.StatusConflict)
+		return
+	}
 	loc := m.agency.Location()
 	v := p.base(r, l, "confirmHeading")
 	v.Meeting = p.meetingView(l, m)
-	end := start.Add(m.appt.End.Sub(m.appt.Start))
-	if m.mt != nil {
-		end = start.Add(m.mt.Duration)
-	}
 	v.Confirm = &slotView{Value: start.UTC().Format(time.RFC3339),
-		Label: longDate(l.lang, start.In(loc)) + ", " + clock(l.lang, start.In(loc)) + "–" + clock(l.lang, end.In(loc))}
+		Label: longDate(l.lang, slot.Start.In(loc)) + ", " + clock(l.lang, slot.Start.In(loc)) + "–" + clock(l.lang, slot.End.In(loc))}
 	p.render(w, http.StatusOK, "confirm", v)
 }
 

@@ -296,11 +296,15 @@ func TestManageThroughThePages(t *testing.T) {
 
 func TestManagePagesAreRateLimited(t *testing.T) {
 	e := newEnv(t, dbtest.SQLite(t), func(c *app.Config) { c.PublicRateLimit = 1 })
-	limited := false
-	for i := 0; i < 40 && !limited; i++ {
-		limited = e.get(t, "/m/not-a-token").Status == http.StatusTooManyRequests
+	var p page
+	for i := 0; i < 40 && p.Status != http.StatusTooManyRequests; i++ {
+		p = e.get(t, "/m/not-a-token")
 	}
-	if !limited {
+	if p.Status != http.StatusTooManyRequests {
 		t.Fatal("40 requests in a row from one address were all answered")
+	}
+	wantText(t, p, "För många försök")
+	if p.Header.Get("Retry-After") == "" || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") || p.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("the refusal's headers: %v", p.Header)
 	}
 }
