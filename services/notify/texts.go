@@ -121,8 +121,11 @@ func description(lang string, a AppointmentInfo) string {
 		}
 	}
 	link := a.manageURL
-	if a.Status == "cancelled" {
+	switch {
+	case a.Status == "cancelled":
 		link = "" // nothing is left to manage
+	case link != "" && lang == "en":
+		link += "?lang=en" // the page is Swedish unless asked
 	}
 	switch {
 	case link != "" && lang == "en":
