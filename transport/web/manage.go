@@ -157,6 +157,7 @@ type meeting struct {
 	agency    booking.Agency
 	mt        *booking.MeetingType // nil when the meeting type was retired
 	changable bool                 // booked and before the cut-off
+	movable   bool                 // and its meeting type still offers times
 	tooLate   bool
 }
 
@@ -177,9 +178,14 @@ func (p ManagePages) load(l link) (meeting, error) {
 			m.mt = &types[i]
 		}
 	}
-	if a.Status == booking.Booked && m.mt != nil {
+	switch {
+	case a.Status == booking.Booked && m.mt != nil:
 		m.tooLate = !p.Clock.Now().Before(a.Start.Add(-m.mt.CancellationCutoff))
-		m.changable = !m.tooLate
+		m.changable, m.movable = !m.tooLate, !m.tooLate
+	case a.Status == booking.Booked:
+		// A retired meeting type offers no new times, but the meeting can
+		// still be cancelled; booking applies the cut-off.
+		m.changable = true
 	}
 	return m, nil
 }
@@ -224,7 +230,7 @@ type meetingView struct {
 	VideoURL, Phone                        string
 	Interpreter                            string
 	Version                                int
-	Cancelled, Changeable                  bool
+	Cancelled, Changeable, Movable         bool
 	Unchangeable                           string
 }
 
@@ -254,7 +260,7 @@ func (p ManagePages) meetingView(l link, m meeting) *meetingView {
 	loc := m.agency.Location()
 	start, end := a.Start.In(loc), a.End.In(loc)
 	v := &meetingView{Agency: m.agency.Name, Date: longDate(l.lang, start), Time: clock(l.lang, start) + "–" + clock(l.lang, end),
-		Interpreter: a.InterpreterLanguage, Version: a.Version, Cancelled: a.Status == booking.Cancelled, Changeable: m.changable}
+		Interpreter: a.InterpreterLanguage, Version: a.Version, Cancelled: a.Status == booking.Cancelled, Changeable: m.changable, Movable: m.movable}
 	v.Name = map[string]string{"sv": "Möte", "en": "Meeting"}[l.lang]
 	if m.mt != nil {
 		v.Name = m.mt.Name.In(booking.Language(l.lang))
@@ -342,7 +348,7 @@ func (p ManagePages) reschedulePage(w http.ResponseWriter, r *http.Request) {
 		p.failWith(w, r, l, err)
 		return
 	}
-	if !m.changable {
+	if !m.movable {
 		p.conflict(w, r, l, m, nil)
 		return
 	}
@@ -420,7 +426,7 @@ func (p ManagePages) confirmPage(w http.ResponseWriter, r *http.Request) {
 		p.failWith(w, r, l, err)
 		return
 	}
-	if !m.changable {
+	if !m.movable {
 		p.conflict(w, r, l, m, nil)
 		return
 	}
@@ -552,7 +558,7 @@ func (p ManagePages) actionFailed(w http.ResponseWriter, r *http.Request, l link
 // badStart is a start that is not one of the free times (or no longer
 // is): back to choosing a day, with the reason tied to the choice.
 func (p ManagePages) badStart(w http.ResponseWriter, r *http.Request, l link, m meeting, status int) {
-	if !m.changable {
+	if !m.movable {
 		p.conflict(w, r, l, m, nil)
 		return
 	}

@@ -308,3 +308,26 @@ func TestManagePagesAreRateLimited(t *testing.T) {
 		t.Fatalf("the refusal's headers: %v", p.Header)
 	}
 }
+
+func TestAMeetingOfARetiredTypeCanBeCancelledButNotMoved(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		slots := e.freeSlots(t, 2)
+		a, token := e.book(t, slots[0], "karin@example.se")
+		// The page offers no new times once the type is retired.
+		admin := core.WithPrincipal(context.Background(), core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleAgencyAdmin, AgencyID: a.AgencyID})
+		if err := e.server.Booking.RetireMeetingType(admin, a.AgencyID, permitAdvice); err != nil {
+			t.Fatal(err)
+		}
+		p := e.get(t, "/m/"+token)
+		wantStatus(t, p, http.StatusOK)
+		wantText(t, p, "Avboka mötet")
+		wantNoText(t, p, "Välj en ny tid")
+		wantStatus(t, e.get(t, "/m/"+token+"/reschedule"), http.StatusConflict)
+		wantStatus(t, e.get(t, "/m/"+token+"/reschedule/confirm?start="+url.QueryEscape(slots[1].Format(time.RFC3339))), http.StatusConflict)
+		wantStatus(t, e.post(t, "/m/"+token+"/cancel", formOf(e, token, a.Version)), http.StatusOK)
+		if got := e.appointment(t, a.ID); got.Status != booking.Cancelled {
+			t.Fatalf("status %s, want cancelled", got.Status)
+		}
+	})
+}
