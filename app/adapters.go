@@ -137,10 +137,14 @@ type bookingReader interface {
 }
 
 // localBooking is bookingReader in process.
-type localBooking struct{ svc booking.Service }
+// links mints the citizen's manage-link token; nil leaves it out.
+type localBooking struct {
+	svc   booking.Service
+	links *booking.ManageLinks
+}
 
 func (l localBooking) AppointmentDetails(ctx context.Context, id string) (bookingtransport.AppointmentDetails, error) {
-	return bookingtransport.Details(ctx, l.svc, id)
+	return bookingtransport.Details(ctx, l.svc, l.links, id)
 }
 
 func (l localBooking) Feed(ctx context.Context, owner bookingtransport.FeedOwner, from time.Time) (bookingtransport.Feed, error) {

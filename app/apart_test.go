@@ -121,6 +121,9 @@ func startApart(t *testing.T, d *db.DB) *apart {
 	return w
 }
 
+// manageLink finds the token of a manage link in a message's text.
+var manageLink = regexp.MustCompile(`/m/([A-Za-z0-9_-]{40,})`)
+
 func TestServicesApart(t *testing.T) {
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		w := startApart(t, d)
@@ -175,6 +178,27 @@ func TestServicesApart(t *testing.T) {
 		invitations := w.mail.invitations(t, "anna@example.se", uid)
 		if invitations != 1 {
 			t.Fatalf("%d invitations with UID %s reached the citizen, want 1", invitations, uid)
+		}
+		// The invitation carries the citizen's manage link, minted by booking
+		// and handed to notify over HTTP; booking's page honours it.
+		token := ""
+		for _, m := range w.mail.since(0) {
+			if found := manageLink.FindStringSubmatch(m.text); found != nil && strings.Contains(strings.Join(m.to, ","), "anna@example.se") {
+				token = found[1]
+			}
+		}
+		if token == "" {
+			t.Fatal("the citizen's invitation has no manage link")
+		}
+		// (An HTML page for people, so outside the API contract call checks.)
+		linkPage, err := http.Get(w.urls["booking"] + "/m/" + token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(linkPage.Body)
+		linkPage.Body.Close()
+		if linkPage.StatusCode != http.StatusOK || !strings.Contains(string(body), "<form") {
+			t.Fatalf("the manage link answered %d:\n%s", linkPage.StatusCode, body)
 		}
 
 		// The citizen's calendar feed at notify lists the meeting, read from

@@ -220,6 +220,7 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		return nil, err
 	}
 
+	var manageLinks *booking.ManageLinks
 	if cfg.runs("booking") {
 		people, audit, err := peers.people("booking")
 		if err != nil {
@@ -227,14 +228,21 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		}
 		opts := []booking.Option{booking.WithVideoBaseURL(cfg.VideoBaseURL), booking.WithOrganizer(from.Email),
 			booking.WithCitizens(bookingCitizens{people}), booking.WithAuditLog(auditLog{audit})}
-		var svc booking.Service = booking.NewService(bookingstore.New(d), cfg.Clock, opts...)
+		store := bookingstore.New(d)
+		var svc booking.Service = booking.NewService(store, cfg.Clock, opts...)
+		// Citizens' manage links are signed with booking's secret, shared
+		// by every replica through the database.
+		if manageLinks, err = booking.LoadManageLinks(ctx, store); err != nil {
+			return nil, err
+		}
 		svc = booking.LoggingMiddleware(log.With(logger, "level", "warn"))(svc)
 		svc = booking.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
 		out.Booking = svc
 		// A retried hold, booking or action with the same Idempotency-Key
 		// gets the first answer instead of acting twice.
 		idempotent := httpkit.Idempotent(idemstore.New(d), IdempotencyTTL)
-		bookingtransport.RegisterRoutes(mux, svc, limiter(cfg.PublicRateLimit, 100), idempotent)
+		bookingtransport.RegisterRoutes(mux, svc, limiter(cfg.PublicRateLimit, 100), idempotent, manageLinks)
+		registerManagePages(mux, cfg, svc, manageLinks)
 	}
 	if cfg.runs("intake") {
 		people, audit, err := peers.people("intake")
@@ -274,7 +282,7 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		if err != nil {
 			return nil, err
 		}
-		var reader bookingReader = localBooking{out.Booking}
+		var reader bookingReader = localBooking{out.Booking, manageLinks}
 		var bookingOutbox BookingOutbox = out.Booking
 		if out.Booking == nil {
 			remote, err := peers.bookingInternal("notify")
@@ -300,7 +308,7 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 			intakeOutbox = remoteIntakeOutbox{fetch}
 		}
 		outbox := notifystore.NewOutbox(d)
-		notifier := notify.Notifier{Outbox: outbox, Reminders: outbox, Bookings: notifyBookings{reader},
+		notifier := notify.Notifier{Outbox: outbox, Reminders: outbox, Bookings: notifyBookings{reader, people},
 			People: notifyPeople{people}, Clock: cfg.Clock, From: from, BaseURL: cfg.BaseURL}
 		sender := notify.Sender{Repo: outbox, Mailer: mailer, SMS: smsSender, Clock: cfg.Clock}
 		out.Notifier, out.Sender = notifier, sender

@@ -16,20 +16,30 @@ import (
 // from booking as Tidbok itself (the caller's ctx carries core.System in
 // process; over HTTP booking's internal route reads as Tidbok once it has
 // let notify's service principal in).
-type notifyBookings struct{ booking bookingReader }
+// The staff member's language comes from auth's staff register.
+type notifyBookings struct {
+	booking bookingReader
+	people  authtransport.People
+}
 
 func (b notifyBookings) Appointment(ctx context.Context, id string) (notify.AppointmentInfo, error) {
 	d, err := b.booking.AppointmentDetails(ctx, id)
 	if err != nil {
 		return notify.AppointmentInfo{}, err
 	}
-	return notify.AppointmentInfo{ID: d.ID, AgencyID: d.AgencyID, AgencyName: d.AgencyName, TimeZone: d.TimeZone,
+	info := notify.AppointmentInfo{ID: d.ID, AgencyID: d.AgencyID, AgencyName: d.AgencyName, TimeZone: d.TimeZone,
 		MeetingTypeSV: d.MeetingTypeSV, MeetingTypeEN: d.MeetingTypeEN, DescriptionSV: d.DescriptionSV, DescriptionEN: d.DescriptionEN,
 		Mode: d.Mode, Status: d.Status, Start: d.Start, End: d.End, Sequence: d.Sequence,
 		OfficeName: d.OfficeName, OfficeAddress: d.OfficeAddress, Room: d.Room, AccessibilityNotes: d.AccessibilityNotes,
 		VideoURL: d.VideoURL, PhoneNumber: d.PhoneNumber, PhoneDirection: d.PhoneDirection, StaffName: d.StaffName,
 		StaffEmail: d.StaffEmail, CitizenID: d.CitizenID, InterpreterLanguage: d.InterpreterLanguage, CancelReason: d.CancelReason,
-		Created: d.Created, ReminderBefore: time.Duration(d.ReminderMinutes) * time.Minute, NoReminder: d.NoReminder}, nil
+		Created: d.Created, ReminderBefore: time.Duration(d.ReminderMinutes) * time.Minute, NoReminder: d.NoReminder,
+		ManageToken: d.ManageToken}
+	if d.StaffAccountID != "" {
+		// Staff without a readable account read Swedish, as notify's default.
+		info.StaffLanguage, _ = b.people.StaffLanguage(ctx, d.StaffAccountID)
+	}
+	return info, nil
 }
 
 // notifyPeople gives notify the citizen's contact details and choices.

@@ -152,6 +152,7 @@ type staffRow struct {
 	TOTPSealed   []byte         `db:"totp_sealed"`
 	TOTPEnabled  bool           `db:"totp_enabled"`
 	Disabled     bool           `db:"disabled"`
+	Language     string         `db:"language"`
 	LastLoginAt  *time.Time     `db:"last_login_at"`
 	CreatedAt    time.Time      `db:"created_at"`
 	UpdatedAt    time.Time      `db:"updated_at"`
@@ -159,23 +160,26 @@ type staffRow struct {
 
 func (r staffRow) domain() auth.Staff {
 	return auth.Staff{ID: r.ID, Email: r.Email, Name: r.Name, Role: core.Role(r.Role), AgencyID: r.AgencyID.String,
-		PasswordHash: r.PasswordHash, TOTPEnabled: r.TOTPEnabled, Disabled: r.Disabled, LastLoginAt: utcPtr(r.LastLoginAt),
-		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt)}
+		PasswordHash: r.PasswordHash, TOTPEnabled: r.TOTPEnabled, Disabled: r.Disabled, Language: r.Language,
+		LastLoginAt: utcPtr(r.LastLoginAt), CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt)}
 }
 
 func staffToRow(st auth.Staff, sealedTOTP []byte) staffRow {
+	if st.Language == "" {
+		st.Language = "sv"
+	}
 	return staffRow{ID: st.ID, Email: st.Email, Name: st.Name, Role: string(st.Role), AgencyID: nullString(st.AgencyID),
 		PasswordHash: st.PasswordHash, TOTPSealed: sealedTOTP, TOTPEnabled: st.TOTPEnabled, Disabled: st.Disabled,
-		LastLoginAt: utcPtr(st.LastLoginAt), CreatedAt: utc(st.CreatedAt), UpdatedAt: utc(st.UpdatedAt)}
+		Language: st.Language, LastLoginAt: utcPtr(st.LastLoginAt), CreatedAt: utc(st.CreatedAt), UpdatedAt: utc(st.UpdatedAt)}
 }
 
-const staffColumns = `id, email, name, role, agency_id, password_hash, totp_sealed, totp_enabled, disabled, last_login_at, created_at, updated_at`
+const staffColumns = `id, email, name, role, agency_id, password_hash, totp_sealed, totp_enabled, disabled, language, last_login_at, created_at, updated_at`
 
 func (s *Store) CreateStaff(ctx context.Context, st auth.Staff, sealedTOTP []byte) error {
 	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO auth_staff (`+staffColumns+`)
 			VALUES (:id, :email, :name, :role, :agency_id, :password_hash, :totp_sealed, :totp_enabled, :disabled,
-			        :last_login_at, :created_at, :updated_at)`, staffToRow(st, sealedTOTP))
+			        :language, :last_login_at, :created_at, :updated_at)`, staffToRow(st, sealedTOTP))
 		return db.MapError(err)
 	})
 }
@@ -184,7 +188,7 @@ func (s *Store) UpdateStaff(ctx context.Context, st auth.Staff, sealedTOTP []byt
 	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.NamedExecContext(ctx, `UPDATE auth_staff SET email = :email, name = :name, role = :role,
 			agency_id = :agency_id, password_hash = :password_hash, totp_sealed = :totp_sealed,
-			totp_enabled = :totp_enabled, disabled = :disabled, last_login_at = :last_login_at, updated_at = :updated_at
+			totp_enabled = :totp_enabled, disabled = :disabled, language = :language, last_login_at = :last_login_at, updated_at = :updated_at
 			WHERE id = :id`, staffToRow(st, sealedTOTP))
 		return oneRow(res, err)
 	})

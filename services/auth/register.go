@@ -31,6 +31,23 @@ type CitizenRegister interface {
 	// StaffAgency returns the agency of a staff account ("" for a system
 	// admin), for services that must keep work within one agency.
 	StaffAgency(ctx context.Context, id string) (string, error)
+	// StaffLanguage returns the language a staff account reads its
+	// messages in: sv or en.
+	StaffLanguage(ctx context.Context, id string) (string, error)
+}
+
+func (s *service) StaffLanguage(ctx context.Context, id string) (string, error) {
+	if !core.ValidID(id) {
+		return "", core.Invalid("staff_id", "must be a UUID")
+	}
+	st, _, err := s.repo.Staff(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if st.Language == "en" {
+		return "en", nil
+	}
+	return "sv", nil
 }
 
 func (s *service) StaffAgency(ctx context.Context, id string) (string, error) {

@@ -95,6 +95,7 @@ type NewStaff struct {
 	Role     core.Role
 	AgencyID string
 	Password string // empty: one is generated and returned once
+	Language string // sv (when empty) or en
 }
 
 // StaffUpdate changes a staff account; nil fields stay.
@@ -102,6 +103,7 @@ type StaffUpdate struct {
 	Name     *string
 	Role     *core.Role
 	Disabled *bool
+	Language *string
 }
 
 // NewClient registers an integration client.

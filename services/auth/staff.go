@@ -31,6 +31,11 @@ func (s *service) CreateStaff(ctx context.Context, n NewStaff) (Staff, string, e
 	} else {
 		v.Check(core.ValidID(n.AgencyID), "agency_id", "must be the UUID of the staff member's agency")
 	}
+	lang := n.Language
+	if lang == "" {
+		lang = "sv"
+	}
+	v.Check(lang == "sv" || lang == "en", "language", "must be sv or en")
 	password := n.Password
 	generated := password == ""
 	if generated {
@@ -45,7 +50,7 @@ func (s *service) CreateStaff(ctx context.Context, n NewStaff) (Staff, string, e
 		return Staff{}, "", err
 	}
 	now := s.clock.Now()
-	st := Staff{ID: core.NewID(), Email: email, Name: name, Role: n.Role, AgencyID: n.AgencyID,
+	st := Staff{ID: core.NewID(), Email: email, Name: name, Role: n.Role, AgencyID: n.AgencyID, Language: lang,
 		PasswordHash: hashPassword(password, s.cfg.Argon2), CreatedAt: now, UpdatedAt: now}
 	if err := s.repo.CreateStaff(ctx, st, nil); err != nil {
 		if errors.Is(err, core.ErrConflict) {
@@ -129,6 +134,11 @@ func (s *service) UpdateStaff(ctx context.Context, id string, u StaffUpdate) (St
 		v.Check(!(p.Subject == st.ID && *u.Disabled), "disabled", "you cannot disable your own account")
 		st.Disabled = *u.Disabled
 		changes = append(changes, fmt.Sprintf("disabled=%t", *u.Disabled))
+	}
+	if u.Language != nil {
+		v.Check(*u.Language == "sv" || *u.Language == "en", "language", "must be sv or en")
+		st.Language = *u.Language
+		changes = append(changes, "language="+*u.Language)
 	}
 	if err := v.Err(); err != nil {
 		return Staff{}, err

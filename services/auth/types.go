@@ -32,6 +32,7 @@ type Staff struct {
 	TOTPSecret   string // base32; set once enrolment begins
 	TOTPEnabled  bool
 	Disabled     bool
+	Language     string // sv or en: the language of their messages; sv unless an admin says otherwise
 	LastLoginAt  *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time

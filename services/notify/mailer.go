@@ -53,6 +53,10 @@ type Message struct {
 	Text      string // required: the part every client can show
 	HTML      string // optional alternative to Text
 	Calendar  *Calendar
+	// Language is the language of the text (sv or en), sent as
+	// Content-Language and read back when a later message must speak to
+	// the same person in their language.
+	Language string
 	// Headers are extra header fields, e.g. "Auto-Submitted": "auto-generated".
 	// They cannot replace the fields the composer writes itself (From, Subject,
 	// Content-*, ...); non-ASCII values are RFC 2047-encoded.

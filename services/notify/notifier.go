@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"regexp"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ type AppointmentInfo struct {
 	PhoneDirection      string // agency_calls, citizen_calls
 	StaffName           string
 	StaffEmail          string
+	StaffLanguage       string // sv or en; sv when unknown
 	CitizenID           string
 	InterpreterLanguage string
 	CancelReason        string
@@ -44,6 +46,10 @@ type AppointmentInfo struct {
 	// says the meeting type sends none.
 	ReminderBefore time.Duration
 	NoReminder     bool
+	// ManageToken is booking's signed token for the citizen's manage link
+	// ({BaseURL}/m/{token}); empty when booking gives none.
+	ManageToken string
+	manageURL   string // set by the notifier from ManageToken, for the citizen's words only
 }
 
 // Recipient is a citizen as notify needs them.
@@ -146,6 +152,7 @@ func (n Notifier) HandleBookingEvent(ctx context.Context, ev Event) error {
 	// The event's own sequence: a later event may already have changed the
 	// appointment, but each version's invitation carries its own SEQUENCE.
 	a.Sequence = p.Appointment.Sequence
+	a = n.withManageLink(a)
 	citizen, err := n.People.Citizen(ctx, a.CitizenID)
 	if err != nil && !errors.Is(err, core.ErrNotFound) {
 		return err
@@ -238,12 +245,13 @@ func (n Notifier) SendReminders(ctx context.Context) (int, error) {
 		if err != nil {
 			return count, err
 		}
+		a = n.withManageLink(a)
 		key := fmt.Sprintf("reminder:%s:%d", a.ID, a.Sequence)
 		lang := langOf(citizen.Language)
 		var msgs []StoredMessage
 		if citizen.NotifyEmail && citizen.Email != "" {
 			subject, text := reminderText(lang, a)
-			msgs = append(msgs, n.email(key+":citizen", a.AgencyID, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil))
+			msgs = append(msgs, n.email(key+":citizen", a.AgencyID, lang, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil))
 		}
 		if citizen.NotifySMS && citizen.Phone != "" {
 			msgs = append(msgs, n.sms(key+":sms", a.AgencyID, citizen.Phone, smsReminder(lang, a)))
@@ -261,6 +269,16 @@ func (n Notifier) SendReminders(ctx context.Context) (int, error) {
 
 // ---- building messages ----
 
+// withManageLink gives a the citizen's manage link, while there is
+// anything left to manage.
+func (n Notifier) withManageLink(a AppointmentInfo) AppointmentInfo {
+	a.manageURL = ""
+	if a.ManageToken != "" && n.BaseURL != "" && a.Status != "cancelled" {
+		a.manageURL = strings.TrimRight(n.BaseURL, "/") + "/m/" + a.ManageToken
+	}
+	return a
+}
+
 func langOf(l string) string {
 	if l == "en" {
 		return "en"
@@ -274,8 +292,8 @@ func (n Notifier) newMessageID() string {
 	return NewMessageID(n.From.Email[strings.LastIndexByte(n.From.Email, '@')+1:])
 }
 
-func (n Notifier) email(key, agencyID string, to Address, subject, text string, cal *Calendar) StoredMessage {
-	m := Message{From: n.From, To: []Address{to}, Subject: subject, Text: text, HTML: textToHTML(text), Calendar: cal,
+func (n Notifier) email(key, agencyID, lang string, to Address, subject, text string, cal *Calendar) StoredMessage {
+	m := Message{From: n.From, To: []Address{to}, Subject: subject, Text: text, HTML: textToHTML(lang, text), Calendar: cal, Language: lang,
 		Headers: map[string]string{"Auto-Submitted": "auto-generated"}}
 	body, _ := json.Marshal(m)
 	now := n.now()
@@ -290,11 +308,17 @@ func (n Notifier) sms(key, agencyID, to, text string) StoredMessage {
 		Body: body, AgencyID: agencyID, Status: StatusPending, NextAttemptAt: now, CreatedAt: now}
 }
 
-func textToHTML(text string) string {
+// webAddress finds the web addresses of a text, to make them links in HTML.
+var webAddress = regexp.MustCompile(`https?://[^\s<>"]+`)
+
+func textToHTML(lang, text string) string {
 	var b strings.Builder
-	b.WriteString(`<!doctype html><html><body style="font-family:sans-serif;line-height:1.4">`)
+	b.WriteString(`<!doctype html><html lang="` + langOf(lang) + `"><body style="font-family:sans-serif;line-height:1.4">`)
 	for _, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
-		b.WriteString("<p>" + strings.ReplaceAll(html.EscapeString(para), "\n", "<br>") + "</p>")
+		para = webAddress.ReplaceAllStringFunc(html.EscapeString(para), func(u string) string {
+			return `<a href="` + u + `">` + u + `</a>`
+		})
+		b.WriteString("<p>" + strings.ReplaceAll(para, "\n", "<br>") + "</p>")
 	}
 	b.WriteString("</body></html>")
 	return b.String()
@@ -315,7 +339,7 @@ func (n Notifier) invitations(ev Event, a AppointmentInfo, citizen Recipient, me
 		targets = append(targets, target{"citizen", Address{Name: citizen.Name, Email: citizen.Email}, langOf(citizen.Language)})
 	}
 	if a.StaffEmail != "" {
-		targets = append(targets, target{"staff", Address{Name: a.StaffName, Email: a.StaffEmail}, "sv"})
+		targets = append(targets, target{"staff", Address{Name: a.StaffName, Email: a.StaffEmail}, langOf(a.StaffLanguage)})
 	}
 	for _, t := range targets {
 		e, err := n.calendarEvent(a, citizen, t.lang, t.role)
@@ -333,9 +357,9 @@ func (n Notifier) invitations(ev Event, a AppointmentInfo, citizen Recipient, me
 		}
 		subject, text := invitationText(t.lang, ev.Type, a)
 		if t.role == "staff" {
-			subject, text = staffInvitationText(ev.Type, a, citizen.Name)
+			subject, text = staffInvitationText(t.lang, ev.Type, a, citizen.Name)
 		}
-		out = append(out, n.email(invitationKey(a.ID, a.Sequence, t.role), a.AgencyID, t.to, subject, text, &Calendar{Method: method, Data: data}))
+		out = append(out, n.email(invitationKey(a.ID, a.Sequence, t.role), a.AgencyID, t.lang, t.to, subject, text, &Calendar{Method: method, Data: data}))
 	}
 	return out, nil
 }
@@ -356,7 +380,7 @@ func (n Notifier) calendarEvent(a AppointmentInfo, citizen Recipient, lang, role
 		Alarm: &alarm, Created: a.Created, LastModified: n.now(),
 	}
 	if role == "staff" {
-		e.Summary, e.Description, e.LocationText = staffSummary(a, citizen.Name), staffDescription(a, citizen.Name), staffLocationText(a)
+		e.Summary, e.Description, e.LocationText = staffSummary(lang, a, citizen.Name), staffDescription(lang, a, citizen.Name), staffLocationText(lang, a)
 	}
 	if a.Status == "cancelled" {
 		e.Status = calendar.StatusCancelled
@@ -384,6 +408,7 @@ func invitationKey(appointmentID string, sequence int, role string) string {
 // this one, at its old time.
 func (n Notifier) handover(ctx context.Context, a AppointmentInfo, citizen Recipient, p appointmentPayload) ([]StoredMessage, error) {
 	var former Address
+	formerLang := "sv"
 	// The newest earlier version that went to a staff member.
 	for seq := a.Sequence - 1; seq >= 0 && former.Email == ""; seq-- {
 		m, err := n.Outbox.MessageByKey(ctx, invitationKey(a.ID, seq, "staff"))
@@ -395,7 +420,8 @@ func (n Notifier) handover(ctx context.Context, a AppointmentInfo, citizen Recip
 		}
 		var sent Message
 		if err := json.Unmarshal(m.Body, &sent); err == nil && len(sent.To) == 1 {
-			former = sent.To[0]
+			// They are told in the language their invitation was in.
+			former, formerLang = sent.To[0], langOf(sent.Language)
 		}
 	}
 	if former.Email == "" || strings.EqualFold(former.Email, a.StaffEmail) {
@@ -409,7 +435,7 @@ func (n Notifier) handover(ctx context.Context, a AppointmentInfo, citizen Recip
 	if end, err := time.Parse(time.RFC3339, p.Change.OldEnd); err == nil {
 		old.End = end
 	}
-	e, err := n.calendarEvent(old, citizen, "sv", "staff")
+	e, err := n.calendarEvent(old, citizen, formerLang, "staff")
 	if err != nil {
 		return nil, err
 	}
@@ -417,8 +443,8 @@ func (n Notifier) handover(ctx context.Context, a AppointmentInfo, citizen Recip
 	if err != nil {
 		return nil, fmt.Errorf("calendar for appointment %s: %w", a.ID, err)
 	}
-	subject, text := staffHandoverText(old, citizen.Name)
-	return []StoredMessage{n.email(invitationKey(a.ID, a.Sequence, "former-staff"), a.AgencyID, former, subject, text,
+	subject, text := staffHandoverText(formerLang, old, citizen.Name)
+	return []StoredMessage{n.email(invitationKey(a.ID, a.Sequence, "former-staff"), a.AgencyID, formerLang, former, subject, text,
 		&Calendar{Method: calendar.MethodCancel, Data: data})}, nil
 }
 
@@ -437,7 +463,7 @@ func (n Notifier) followUp(ev Event, a AppointmentInfo, citizen Recipient) []Sto
 	}
 	lang := langOf(citizen.Language)
 	subject, text := followUpText(lang, ev.Type, a)
-	return []StoredMessage{n.email(ev.ID+":citizen", a.AgencyID, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil)}
+	return []StoredMessage{n.email(ev.ID+":citizen", a.AgencyID, lang, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil)}
 }
 
 // ---- case updates ----
@@ -491,7 +517,7 @@ func (n Notifier) HandleCaseEvent(ctx context.Context, ev Event) error {
 	}
 	lang := langOf(citizen.Language)
 	subject, text := caseUpdateText(lang, ev.Type, p.Case.Reference, p.Case.Subject, p.Entry.Kind, p.Entry.StatusTo, p.Entry.Body, n.BaseURL)
-	return n.Outbox.Enqueue(ctx, []StoredMessage{n.email(ev.ID+":citizen", p.Case.AgencyID,
+	return n.Outbox.Enqueue(ctx, []StoredMessage{n.email(ev.ID+":citizen", p.Case.AgencyID, lang,
 		Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil)})
 }
 
@@ -522,7 +548,7 @@ func (n Notifier) callbackUnreachable(ctx context.Context, ev Event) error {
 	subject, text := unreachableText(lang)
 	var msgs []StoredMessage
 	if citizen.NotifyEmail && citizen.Email != "" {
-		msgs = append(msgs, n.email(ev.ID+":citizen", p.Callback.AgencyID, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil))
+		msgs = append(msgs, n.email(ev.ID+":citizen", p.Callback.AgencyID, lang, Address{Name: citizen.Name, Email: citizen.Email}, subject, text, nil))
 	}
 	if citizen.NotifySMS && citizen.Phone != "" {
 		msgs = append(msgs, n.sms(ev.ID+":sms", p.Callback.AgencyID, citizen.Phone, subject))

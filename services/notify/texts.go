@@ -120,9 +120,21 @@ func description(lang string, a AppointmentInfo) string {
 			b.WriteString("Tillgänglighet: " + a.AccessibilityNotes + "\n")
 		}
 	}
-	if lang == "en" {
+	link := a.manageURL
+	switch {
+	case a.Status == "cancelled":
+		link = "" // nothing is left to manage
+	case link != "" && lang == "en":
+		link += "?lang=en" // the page is Swedish unless asked
+	}
+	switch {
+	case link != "" && lang == "en":
+		b.WriteString("\nSee, move or cancel the meeting here, without signing in: " + link)
+	case link != "":
+		b.WriteString("\nSe, flytta eller avboka mötet här, utan att logga in: " + link)
+	case lang == "en":
 		b.WriteString("\nTo move or cancel the meeting, sign in to " + a.AgencyName + "'s booking page, or reply to this e-mail.")
-	} else {
+	default:
 		b.WriteString("\nVill du flytta eller avboka mötet? Logga in på " + a.AgencyName + "s bokningssida eller svara på det här mejlet.")
 	}
 	return b.String()
@@ -166,44 +178,76 @@ func invitationText(lang, eventType string, a AppointmentInfo) (subject, text st
 
 // citizenLabel names the citizen to staff; a citizen booked by e-mail or
 // phone alone may have no name on record.
-func citizenLabel(name string) string {
-	if strings.TrimSpace(name) == "" {
-		return "en medborgare"
+func citizenLabel(lang, name string) string {
+	switch {
+	case strings.TrimSpace(name) != "":
+		return name
+	case lang == "en":
+		return "a citizen"
 	}
-	return name
+	return "en medborgare"
 }
 
-// staffInvitationText is the staff member's wording, in Swedish: who they
-// meet, for what, when and where. Staff keep their own calendars, so there
-// is nothing about changing the meeting through the booking page.
-func staffInvitationText(eventType string, a AppointmentInfo, citizenName string) (subject, text string) {
-	name := meetingName("sv", a)
-	who := citizenLabel(citizenName)
-	w := when("sv", a)
+// staffInvitationText is the staff member's wording, in their language: who
+// they meet, for what, when and where. Staff keep their own calendars, so
+// there is nothing about changing the meeting through a link.
+func staffInvitationText(lang, eventType string, a AppointmentInfo, citizenName string) (subject, text string) {
+	name := meetingName(lang, a)
+	who := citizenLabel(lang, citizenName)
+	w := when(lang, a)
+	en := lang == "en"
 	switch eventType {
 	case "appointment.cancelled":
-		subject = fmt.Sprintf("Avbokat: %s med %s, %s", name, who, w)
-		text = fmt.Sprintf("Mötet med %s (%s) %s är avbokat.", who, name, w)
+		if en {
+			subject = fmt.Sprintf("Cancelled: %s with %s, %s", name, who, w)
+			text = fmt.Sprintf("The meeting with %s (%s) on %s is cancelled.", who, name, w)
+		} else {
+			subject = fmt.Sprintf("Avbokat: %s med %s, %s", name, who, w)
+			text = fmt.Sprintf("Mötet med %s (%s) %s är avbokat.", who, name, w)
+		}
 		if a.CancelReason != "" {
-			text += "\n\nAnledning: " + a.CancelReason
+			text += "\n\n" + pick(lang, "Anledning: ", "Reason: ") + a.CancelReason
 		}
 		return subject, text
 	case "appointment.rescheduled":
-		subject = fmt.Sprintf("Ny tid: %s med %s, %s", name, who, w)
-		text = fmt.Sprintf("Mötet med %s (%s) har fått en ny tid: %s.", who, name, w)
+		if en {
+			subject = fmt.Sprintf("New time: %s with %s, %s", name, who, w)
+			text = fmt.Sprintf("The meeting with %s (%s) has a new time: %s.", who, name, w)
+		} else {
+			subject = fmt.Sprintf("Ny tid: %s med %s, %s", name, who, w)
+			text = fmt.Sprintf("Mötet med %s (%s) har fått en ny tid: %s.", who, name, w)
+		}
 	default:
-		subject = fmt.Sprintf("Bokat: %s med %s, %s", name, who, w)
-		text = fmt.Sprintf("Du har fått ett nytt möte med %s: %s, %s.", who, name, w)
+		if en {
+			subject = fmt.Sprintf("Booked: %s with %s, %s", name, who, w)
+			text = fmt.Sprintf("You have a new meeting with %s: %s, %s.", who, name, w)
+		} else {
+			subject = fmt.Sprintf("Bokat: %s med %s, %s", name, who, w)
+			text = fmt.Sprintf("Du har fått ett nytt möte med %s: %s, %s.", who, name, w)
+		}
 	}
-	return subject, text + "\n\n" + staffDescription(a, citizenName)
+	return subject, text + "\n\n" + staffDescription(lang, a, citizenName)
+}
+
+// pick returns the Swedish or the English of a phrase.
+func pick(lang, sv, en string) string {
+	if lang == "en" {
+		return en
+	}
+	return sv
 }
 
 // staffHandoverText tells a staff member that a meeting they had moved to a
 // colleague; a is the meeting as they knew it.
-func staffHandoverText(a AppointmentInfo, citizenName string) (subject, text string) {
-	name := meetingName("sv", a)
-	who := citizenLabel(citizenName)
-	w := when("sv", a)
+func staffHandoverText(lang string, a AppointmentInfo, citizenName string) (subject, text string) {
+	name := meetingName(lang, a)
+	who := citizenLabel(lang, citizenName)
+	w := when(lang, a)
+	if lang == "en" {
+		subject = fmt.Sprintf("Moved to a colleague: %s with %s, %s", name, who, w)
+		text = fmt.Sprintf("The meeting with %s (%s) on %s has moved to a new time with a colleague. It is removed from your calendar.", who, name, w)
+		return subject, text
+	}
 	subject = fmt.Sprintf("Flyttat till en kollega: %s med %s, %s", name, who, w)
 	text = fmt.Sprintf("Mötet med %s (%s) %s har flyttats till en ny tid hos en kollega. Det tas bort ur din kalender.", who, name, w)
 	return subject, text
@@ -211,35 +255,35 @@ func staffHandoverText(a AppointmentInfo, citizenName string) (subject, text str
 
 // staffSummary is the staff member's calendar title: the meeting and who
 // comes to it.
-func staffSummary(a AppointmentInfo, citizenName string) string {
-	return meetingName("sv", a) + " – " + citizenLabel(citizenName)
+func staffSummary(lang string, a AppointmentInfo, citizenName string) string {
+	return meetingName(lang, a) + " – " + citizenLabel(lang, citizenName)
 }
 
 // staffDescription is what the staff member needs before the meeting.
-func staffDescription(a AppointmentInfo, citizenName string) string {
+func staffDescription(lang string, a AppointmentInfo, citizenName string) string {
 	var b strings.Builder
-	b.WriteString("Medborgare: " + citizenLabel(citizenName) + "\n")
-	b.WriteString("Mötestyp: " + meetingName("sv", a) + "\n")
-	b.WriteString(staffLocationText(a) + "\n")
+	b.WriteString(pick(lang, "Medborgare: ", "Citizen: ") + citizenLabel(lang, citizenName) + "\n")
+	b.WriteString(pick(lang, "Mötestyp: ", "Meeting type: ") + meetingName(lang, a) + "\n")
+	b.WriteString(staffLocationText(lang, a) + "\n")
 	if a.InterpreterLanguage != "" {
-		b.WriteString("Tolk är bokad: " + a.InterpreterLanguage + "\n")
+		b.WriteString(pick(lang, "Tolk är bokad: ", "An interpreter is booked: ") + a.InterpreterLanguage + "\n")
 	}
-	b.WriteString("\nMötet finns i Tidbok hos " + a.AgencyName + ".")
+	b.WriteString(pick(lang, "\nMötet finns i Tidbok hos "+a.AgencyName+".", "\nThe meeting is in Tidbok at "+a.AgencyName+"."))
 	return b.String()
 }
 
 // staffLocationText is where the meeting is, seen from the staff member's side.
-func staffLocationText(a AppointmentInfo) string {
+func staffLocationText(lang string, a AppointmentInfo) string {
 	switch a.Mode {
 	case "phone":
 		if a.PhoneDirection == "citizen_calls" {
-			return "Telefon: medborgaren ringer dig"
+			return pick(lang, "Telefon: medborgaren ringer dig", "Phone: the citizen calls you")
 		}
-		return "Telefon: ring medborgaren på " + a.PhoneNumber
+		return pick(lang, "Telefon: ring medborgaren på ", "Phone: call the citizen on ") + a.PhoneNumber
 	case "video":
-		return "Videomöte: " + a.VideoURL
+		return pick(lang, "Videomöte: ", "Video meeting: ") + a.VideoURL
 	}
-	return locationText("sv", a)
+	return locationText(lang, a)
 }
 
 func reminderText(lang string, a AppointmentInfo) (subject, text string) {

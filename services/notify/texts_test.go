@@ -92,31 +92,54 @@ func TestTextMessagesFitOneSMS(t *testing.T) {
 func TestStaffReadAboutTheCitizen(t *testing.T) {
 	a := sampleAppointment()
 	tests := []struct {
-		name, event, citizen, subject, text string
+		name, lang, event, citizen, subject, text string
 	}{
-		{"a booking names the citizen and the meeting", "appointment.booked", "Karin Lindqvist",
+		{"a booking names the citizen and the meeting", "sv", "appointment.booked", "Karin Lindqvist",
 			"Bokat: Bygglovsrådgivning med Karin Lindqvist, torsdag 25 mars 2027 kl. 10.00–10.30",
 			"Du har fått ett nytt möte med Karin Lindqvist: Bygglovsrådgivning, torsdag 25 mars 2027 kl. 10.00–10.30."},
-		{"a move gives the new time", "appointment.rescheduled", "Karin Lindqvist",
+		{"a move gives the new time", "sv", "appointment.rescheduled", "Karin Lindqvist",
 			"Ny tid: Bygglovsrådgivning med Karin Lindqvist, torsdag 25 mars 2027 kl. 10.00–10.30",
 			"Mötet med Karin Lindqvist (Bygglovsrådgivning) har fått en ny tid: torsdag 25 mars 2027 kl. 10.00–10.30."},
-		{"a citizen without a name on record is a citizen", "appointment.cancelled", "",
+		{"a citizen without a name on record is a citizen", "sv", "appointment.cancelled", "",
 			"Avbokat: Bygglovsrådgivning med en medborgare, torsdag 25 mars 2027 kl. 10.00–10.30",
 			"Mötet med en medborgare (Bygglovsrådgivning) torsdag 25 mars 2027 kl. 10.00–10.30 är avbokat."},
+		{"in English, a booking", "en", "appointment.booked", "Karin Lindqvist",
+			"Booked: Building permit advice with Karin Lindqvist, Thursday 25 March 2027, 10:00–10:30",
+			"You have a new meeting with Karin Lindqvist: Building permit advice, Thursday 25 March 2027, 10:00–10:30.\n\nCitizen: Karin Lindqvist\nMeeting type: Building permit advice\n"},
+		{"in English, a move", "en", "appointment.rescheduled", "Karin Lindqvist",
+			"New time: Building permit advice with Karin Lindqvist, Thursday 25 March 2027, 10:00–10:30",
+			"The meeting with Karin Lindqvist (Building permit advice) has a new time: Thursday 25 March 2027, 10:00–10:30."},
+		{"in English, a cancellation of a citizen without a name", "en", "appointment.cancelled", "",
+			"Cancelled: Building permit advice with a citizen, Thursday 25 March 2027, 10:00–10:30",
+			"The meeting with a citizen (Building permit advice) on Thursday 25 March 2027, 10:00–10:30 is cancelled."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			subject, text := staffInvitationText(tc.event, a, tc.citizen)
+			subject, text := staffInvitationText(tc.lang, tc.event, a, tc.citizen)
 			if subject != tc.subject || !strings.HasPrefix(text, tc.text) {
 				t.Fatalf("subject %q\ntext %q", subject, text)
 			}
-			if strings.Contains(text, "Ditt möte") || strings.Contains(text, "Du träffar") || strings.Contains(text, "bokningssida") {
-				t.Fatalf("staff text in the citizen's words: %q", text)
+			for _, citizenWords := range []string{"Ditt möte", "Du träffar", "bokningssida", "Your meeting", "You meet", "/m/"} {
+				if strings.Contains(text, citizenWords) {
+					t.Fatalf("staff text in the citizen's words (%q): %q", citizenWords, text)
+				}
+			}
+			otherLanguage := map[string][]string{"sv": {"meeting", "Citizen"}, "en": {"Mötet", "Medborgare", "möte"}}[tc.lang]
+			for _, w := range otherLanguage {
+				if strings.Contains(text, w) {
+					t.Fatalf("%s text has %q: %q", tc.lang, w, text)
+				}
 			}
 		})
 	}
-	if got := staffLocationText(AppointmentInfo{Mode: "phone", PhoneNumber: "+46701234567"}); got != "Telefon: ring medborgaren på +46701234567" {
+	if got := staffLocationText("sv", AppointmentInfo{Mode: "phone", PhoneNumber: "+46701234567"}); got != "Telefon: ring medborgaren på +46701234567" {
 		t.Errorf("phone meeting for staff: %q", got)
+	}
+	if got := staffLocationText("en", AppointmentInfo{Mode: "phone", PhoneNumber: "+46701234567"}); got != "Phone: call the citizen on +46701234567" {
+		t.Errorf("phone meeting for English-speaking staff: %q", got)
+	}
+	if s, text := staffHandoverText("en", a, "Karin Lindqvist"); !strings.HasPrefix(s, "Moved to a colleague: Building permit advice") || !strings.Contains(text, "removed from your calendar") {
+		t.Errorf("English handover: %q / %q", s, text)
 	}
 }
 
@@ -127,5 +150,34 @@ func TestAMeetingWhoseTypeWasRetiredStillHasAName(t *testing.T) {
 		if subject, _ := invitationText(lang, "appointment.booked", a); !strings.HasPrefix(subject, want) {
 			t.Errorf("%s subject %q, want it to begin %q", lang, subject, want)
 		}
+	}
+}
+
+func TestTheCitizenGetsTheManageLink(t *testing.T) {
+	n := Notifier{BaseURL: "https://tidbok.example.se/"}
+	a := sampleAppointment()
+	a.Status, a.ManageToken = "booked", "TOKEN"
+	a = n.withManageLink(a)
+	const link = "https://tidbok.example.se/m/TOKEN"
+	for lang, want := range map[string]string{"sv": "Se, flytta eller avboka mötet här, utan att logga in: " + link,
+		"en": "See, move or cancel the meeting here, without signing in: " + link + "?lang=en"} {
+		_, text := invitationText(lang, "appointment.booked", a)
+		if !strings.HasSuffix(text, want) {
+			t.Errorf("%s invitation ends %q, want %q", lang, text[max(0, len(text)-120):], want)
+		}
+		if !strings.Contains(textToHTML(lang, text), `<a href="`+link) {
+			t.Errorf("%s HTML body has no link: %s", lang, textToHTML(lang, text))
+		}
+		if strings.Contains(staffDescription(lang, a, "Karin"), "/m/") {
+			t.Errorf("%s staff description has the citizen's link", lang)
+		}
+	}
+	cancelled := a
+	cancelled.Status = "cancelled"
+	if d := description("sv", cancelled); strings.Contains(d, "/m/") {
+		t.Errorf("a cancelled meeting's description offers the link: %q", d)
+	}
+	if d := description("sv", n.withManageLink(sampleAppointment())); !strings.Contains(d, "Logga in") {
+		t.Errorf("without a token the citizen is told to sign in: %q", d)
 	}
 }

@@ -309,6 +309,7 @@ type newStaffBody struct {
 	Role     string `json:"role"`
 	AgencyID string `json:"agency_id"`
 	Password string `json:"password"`
+	Language string `json:"language"`
 }
 
 func decodeNewStaff(_ context.Context, r *http.Request) (any, error) {
@@ -316,7 +317,7 @@ func decodeNewStaff(_ context.Context, r *http.Request) (any, error) {
 	if err := httpkit.DecodeJSONBody(r, &b); err != nil {
 		return nil, err
 	}
-	return auth.NewStaff{Email: b.Email, Name: b.Name, Role: core.Role(b.Role), AgencyID: b.AgencyID, Password: b.Password}, nil
+	return auth.NewStaff{Email: b.Email, Name: b.Name, Role: core.Role(b.Role), AgencyID: b.AgencyID, Password: b.Password, Language: b.Language}, nil
 }
 
 func decodeAgencyQuery(_ context.Context, r *http.Request) (any, error) {
@@ -349,11 +350,12 @@ func decodeStaffUpdate(_ context.Context, r *http.Request) (any, error) {
 		Name     *string `json:"name"`
 		Role     *string `json:"role"`
 		Disabled *bool   `json:"disabled"`
+		Language *string `json:"language"`
 	}
 	if err := httpkit.DecodeJSONBody(r, &b); err != nil {
 		return nil, err
 	}
-	u := auth.StaffUpdate{Name: b.Name, Disabled: b.Disabled}
+	u := auth.StaffUpdate{Name: b.Name, Disabled: b.Disabled, Language: b.Language}
 	if b.Role != nil {
 		role := core.Role(*b.Role)
 		u.Role = &role

@@ -56,6 +56,8 @@ type People interface {
 	ResolveCitizen(ctx context.Context, ref auth.CitizenRef) (CitizenRecord, error)
 	Citizen(ctx context.Context, id string) (CitizenRecord, error)
 	StaffAgency(ctx context.Context, id string) (string, error)
+	// StaffLanguage is the language a staff account reads (sv or en).
+	StaffLanguage(ctx context.Context, id string) (string, error)
 }
 
 // Auditor appends to the audit log: the auth service itself in process,
@@ -79,6 +81,10 @@ func (p LocalPeople) Citizen(ctx context.Context, id string) (CitizenRecord, err
 
 func (p LocalPeople) StaffAgency(ctx context.Context, id string) (string, error) {
 	return p.Register.StaffAgency(ctx, id)
+}
+
+func (p LocalPeople) StaffLanguage(ctx context.Context, id string) (string, error) {
+	return p.Register.StaffLanguage(ctx, id)
 }
 
 // actorJSON is the person a service acts for, as their token named them.
@@ -135,6 +141,7 @@ type resolveRequest struct {
 type staffRecord struct {
 	ID       string `json:"id"`
 	AgencyID string `json:"agency_id"`
+	Language string `json:"language,omitempty"`
 }
 
 type auditRequest struct {
@@ -178,7 +185,11 @@ func registerInternal(mux *http.ServeMux, s auth.Service) {
 				return staffRecord{}, err
 			}
 			agency, err := s.StaffAgency(ctx, id)
-			return staffRecord{ID: id, AgencyID: agency}, err
+			if err != nil {
+				return staffRecord{}, err
+			}
+			language, err := s.StaffLanguage(ctx, id)
+			return staffRecord{ID: id, AgencyID: agency, Language: language}, err
 		}), decodePathID, httpkit.Encode(http.StatusOK, func(r staffRecord) any { return r }), opts...))
 	mux.Handle("POST /v1/internal/audit", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, r auditRequest) (struct{}, error) {
@@ -268,11 +279,20 @@ func (c *InternalClient) Citizen(ctx context.Context, id string) (CitizenRecord,
 }
 
 func (c *InternalClient) StaffAgency(ctx context.Context, id string) (string, error) {
-	if !core.ValidID(id) {
-		return "", core.Invalid("staff_id", "must be a UUID")
-	}
-	r, err := httpkit.Do[staffRecord](ctx, c.staff, httpkit.Call{Path: "/v1/internal/staff/" + url.PathEscape(id)})
+	r, err := c.staffRecord(ctx, id)
 	return r.AgencyID, err
+}
+
+func (c *InternalClient) StaffLanguage(ctx context.Context, id string) (string, error) {
+	r, err := c.staffRecord(ctx, id)
+	return r.Language, err
+}
+
+func (c *InternalClient) staffRecord(ctx context.Context, id string) (staffRecord, error) {
+	if !core.ValidID(id) {
+		return staffRecord{}, core.Invalid("staff_id", "must be a UUID")
+	}
+	return httpkit.Do[staffRecord](ctx, c.staff, httpkit.Call{Path: "/v1/internal/staff/" + url.PathEscape(id)})
 }
 
 // RecordAudit appends e, naming as actor the caller of ctx as the in-process

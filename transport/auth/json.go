@@ -39,6 +39,7 @@ type staffJSON struct {
 	AgencyID    *string    `json:"agency_id"`
 	TOTPEnabled bool       `json:"totp_enabled"`
 	Disabled    bool       `json:"disabled"`
+	Language    string     `json:"language"`
 	LastLoginAt *time.Time `json:"last_login_at"`
 	CreatedAt   time.Time  `json:"created_at"`
 }
@@ -84,7 +85,7 @@ func citizenToJSON(c auth.Citizen, revealed string) *citizenJSON {
 
 func staffToJSON(s auth.Staff) staffJSON {
 	return staffJSON{ID: s.ID, Email: s.Email, Name: s.Name, Role: string(s.Role), AgencyID: optional(s.AgencyID),
-		TOTPEnabled: s.TOTPEnabled, Disabled: s.Disabled, LastLoginAt: s.LastLoginAt, CreatedAt: s.CreatedAt}
+		TOTPEnabled: s.TOTPEnabled, Disabled: s.Disabled, Language: s.Language, LastLoginAt: s.LastLoginAt, CreatedAt: s.CreatedAt}
 }
 
 func clientToJSON(c auth.Client) clientJSON {

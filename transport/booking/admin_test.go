@@ -153,7 +153,7 @@ func newAdminEnv(t *testing.T, d *db.DB, limiter *httpkit.RateLimiter) *adminEnv
 
 	svc := booking.NewService(e.store, e.clock)
 	mux := http.NewServeMux()
-	bookingtransport.RegisterRoutes(mux, svc, limiter, nil)
+	bookingtransport.RegisterRoutes(mux, svc, limiter, nil, nil)
 	_, metrics := httpkit.NewRegistry()
 	handler := httpkit.Middleware(log.NewNopLogger(), metrics)(httpkit.Authenticate(verifier)(mux))
 	// Whatever a test sends, the server must never answer with a fault.

@@ -12,12 +12,14 @@ import (
 
 // RegisterRoutes lists every route of the booking service: the public
 // directory here, administration and availability in registerAdmin.
-// limiter, when not nil, limits the public availability routes per client.
-func RegisterRoutes(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateLimiter, idempotent Wrap) {
+// limiter, when not nil, limits the public availability routes per client;
+// links, when not nil, signs the citizen's manage link that notify puts in
+// its messages.
+func RegisterRoutes(mux *http.ServeMux, s booking.Service, limiter *httpkit.RateLimiter, idempotent Wrap, links LinkMinter) {
 	registerAdmin(mux, s, limiter)
 	registerAppointments(mux, s, idempotent)
 	registerCallbacks(mux, s, idempotent)
-	registerInternal(mux, s)
+	registerInternal(mux, s, links)
 	e := MakeServerEndpoints(s)
 	opts := httpkit.ServerOptions()
 	mux.Handle("GET /v1/agencies", kithttp.NewServer(e.ListAgencies, decodeListAgencies, encodeListAgencies, opts...))

@@ -23,7 +23,7 @@ import (
 // the service client's id so the audit log names who read.
 
 // registerInternal lists booking's routes for the other services.
-func registerInternal(mux *http.ServeMux, s booking.Service) {
+func registerInternal(mux *http.ServeMux, s booking.Service, links LinkMinter) {
 	opts := httpkit.ServerOptions(kithttp.ServerAfter(httpkit.NoStore))
 	mux.Handle("GET /v1/events/booking", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, q httpkit.EventsQuery) ([]booking.Event, error) {
@@ -44,7 +44,7 @@ func registerInternal(mux *http.ServeMux, s booking.Service) {
 				return AppointmentDetails{}, err
 			}
 			// The audit log names the service credential that read.
-			return Details(core.WithPrincipal(ctx, core.System(p.Subject)), s, id)
+			return Details(core.WithPrincipal(ctx, core.System(p.Subject)), s, links, id)
 		}), decodePathID("id"), httpkit.Encode(http.StatusOK, func(d AppointmentDetails) any { return d }), opts...))
 	mux.Handle("GET /v1/internal/feeds", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, q feedQuery) (Feed, error) {
@@ -93,11 +93,23 @@ type AppointmentDetails struct {
 	// says the meeting type sends none.
 	ReminderMinutes int  `json:"reminder_minutes"`
 	NoReminder      bool `json:"no_reminder"`
+	// ManageToken lets the citizen see, move or cancel this one meeting
+	// from a link in their messages; StaffAccountID is the staff member's
+	// sign-in account, for their language.
+	ManageToken    string `json:"manage_token,omitempty"`
+	StaffAccountID string `json:"staff_account_id,omitempty"`
 }
 
-// Details reads an appointment and the names around it. ctx must carry a
-// principal that may read the appointment (in process: Tidbok itself).
-func Details(ctx context.Context, s booking.Service, id string) (AppointmentDetails, error) {
+// LinkMinter signs a citizen's manage link for an appointment
+// (*booking.ManageLinks).
+type LinkMinter interface {
+	Mint(a booking.Appointment) (string, error)
+}
+
+// Details reads an appointment and the names around it, with the citizen's
+// manage-link token when links is not nil. ctx must carry a principal that
+// may read the appointment (in process: Tidbok itself).
+func Details(ctx context.Context, s booking.Service, links LinkMinter, id string) (AppointmentDetails, error) {
 	a, err := s.GetAppointment(ctx, id)
 	if err != nil {
 		return AppointmentDetails{}, err
@@ -129,7 +141,12 @@ func Details(ctx context.Context, s booking.Service, id string) (AppointmentDeta
 		}
 	}
 	if m, err := s.GetStaffMember(ctx, a.AgencyID, a.StaffID); err == nil {
-		d.StaffName, d.StaffEmail = m.Name, m.Email
+		d.StaffName, d.StaffEmail, d.StaffAccountID = m.Name, m.Email, m.AccountID
+	}
+	if links != nil && a.CitizenID != "" {
+		if d.ManageToken, err = links.Mint(a); err != nil {
+			return AppointmentDetails{}, err
+		}
 	}
 	return d, nil
 }

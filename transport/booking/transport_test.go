@@ -30,7 +30,7 @@ func services(t *testing.T, d *db.DB) map[string]booking.Directory {
 	}
 	local := booking.NewService(store, nil)
 	mux := http.NewServeMux()
-	bookingtransport.RegisterRoutes(mux, local, nil, nil)
+	bookingtransport.RegisterRoutes(mux, local, nil, nil, nil)
 	_, m := httpkit.NewRegistry()
 	srv := httptest.NewServer(httpkit.Middleware(log.NewNopLogger(), m)(mux))
 	t.Cleanup(srv.Close)

@@ -55,6 +55,9 @@ func Compose(m notify.Message, now time.Time) ([]byte, error) {
 	}
 	h.SetSubject(m.Subject)
 	h.Set("Message-Id", m.MessageID) // already "<...>", as Validate checked
+	if m.Language == "sv" || m.Language == "en" {
+		h.Set("Content-Language", m.Language)
+	}
 	keys := make([]string, 0, len(m.Headers))
 	for k := range m.Headers {
 		keys = append(keys, k)
