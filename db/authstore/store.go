@@ -194,6 +194,15 @@ func (s *Store) UpdateStaff(ctx context.Context, st auth.Staff, sealedTOTP []byt
 	})
 }
 
+func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE auth_staff SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`), step, id, step)
+	if err != nil {
+		return false, db.MapError(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 func (s *Store) staffWhere(ctx context.Context, where string, arg any) (auth.Staff, []byte, error) {
 	var r staffRow
 	if err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT `+staffColumns+` FROM auth_staff WHERE `+where), arg); err != nil {

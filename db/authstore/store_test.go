@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -228,6 +229,35 @@ func testStaff(t *testing.T, d *db.DB) {
 			got.LastLoginAt == nil || !got.LastLoginAt.Equal(login) || got.PasswordHash != "$argon2id$new" ||
 			string(sealed) != "sealed-totp" {
 			t.Fatalf("got %+v, sealed %q", got, sealed)
+		}
+	})
+
+	t.Run("an authenticator step is used once, whoever races for it", func(t *testing.T) {
+		const step = 59_000_000
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, err := s.UseTOTPStep(ctx, hanna.ID, step)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					wins.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d uses of one step succeeded, want 1", wins.Load())
+		}
+		if ok, err := s.UseTOTPStep(ctx, hanna.ID, step-1); err != nil || ok {
+			t.Fatalf("an earlier step after a later one: ok=%v err=%v, want refused", ok, err)
+		}
+		if ok, err := s.UseTOTPStep(ctx, hanna.ID, step+1); err != nil || !ok {
+			t.Fatalf("the next step: ok=%v err=%v, want accepted", ok, err)
 		}
 	})
 

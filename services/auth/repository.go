@@ -22,6 +22,10 @@ type Repository interface {
 
 	CreateStaff(ctx context.Context, s Staff, sealedTOTP []byte) error
 	UpdateStaff(ctx context.Context, s Staff, sealedTOTP []byte) error
+	// UseTOTPStep records that staff account id used the authenticator code
+	// of step, and reports false when that step or a later one was used
+	// already. It decides atomically, so of two concurrent uses one wins.
+	UseTOTPStep(ctx context.Context, id string, step int64) (bool, error)
 	Staff(ctx context.Context, id string) (Staff, []byte, error)
 	StaffByEmail(ctx context.Context, email string) (Staff, []byte, error)
 	ListStaff(ctx context.Context, agencyID string) ([]Staff, error)

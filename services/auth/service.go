@@ -573,11 +573,24 @@ func (s *service) Login(ctx context.Context, req LoginRequest) (Tokens, error) {
 		if err != nil {
 			return Tokens{}, err
 		}
-		if !validTOTP(string(secret), req.TOTP, s.clock.Now()) {
+		step, ok := totpStep(string(secret), req.TOTP, s.clock.Now())
+		if !ok {
 			s.recordFailure(ctx, accountKey, addressKey)
 			s.audit(ctx, AuditEntry{Action: "auth.login_failed", TargetKind: "staff", TargetID: st.ID, Outcome: "failure",
 				AgencyID: st.AgencyID, Detail: "wrong TOTP code"})
 			return Tokens{}, fmt.Errorf("the authenticator code is wrong: %w", core.ErrUnauthenticated)
+		}
+		// A code seen once is spent: whoever saw it over a shoulder or in
+		// a proxy log cannot sign in with it while it is still valid.
+		fresh, err := s.repo.UseTOTPStep(ctx, st.ID, step)
+		if err != nil {
+			return Tokens{}, err
+		}
+		if !fresh {
+			s.recordFailure(ctx, accountKey, addressKey)
+			s.audit(ctx, AuditEntry{Action: "auth.login_failed", TargetKind: "staff", TargetID: st.ID, Outcome: "failure",
+				AgencyID: st.AgencyID, Detail: "TOTP code used before"})
+			return Tokens{}, fmt.Errorf("the authenticator code was used already; wait for the next one: %w", core.ErrUnauthenticated)
 		}
 	}
 	_ = s.repo.ClearThrottle(ctx, accountKey)

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -271,8 +272,14 @@ func (s *service) ConfirmTOTPEnrolment(ctx context.Context, code string) error {
 	if err != nil {
 		return err
 	}
-	if !validTOTP(string(secret), code, s.clock.Now()) {
+	step, ok := totpStep(string(secret), code, s.clock.Now())
+	if !ok {
 		return core.Invalid("code", "is not the current code of the authenticator app")
+	}
+	if fresh, err := s.repo.UseTOTPStep(ctx, st.ID, step); err != nil {
+		return err
+	} else if !fresh {
+		return core.Invalid("code", "was used already; wait for the next code of the authenticator app")
 	}
 	st.TOTPEnabled = true
 	st.UpdatedAt = s.clock.Now()
@@ -283,13 +290,27 @@ func (s *service) ConfirmTOTPEnrolment(ctx context.Context, code string) error {
 	return nil
 }
 
-// validTOTP accepts the code of the current 30 s step and one step either
-// side, for clock drift (RFC 6238 §5.2).
-func validTOTP(secret, code string, now time.Time) bool {
-	ok, err := totp.ValidateCustom(code, secret, now, totp.ValidateOpts{
-		Period: 30, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
-	})
-	return err == nil && ok
+// totpPeriod is the authenticator's time step; a code of the step before or
+// after the current one is accepted too, for clocks a little apart.
+const totpPeriod = 30
+
+// totpStep returns the time step whose code code is, when it is the code of
+// the current step or of the one before or after. The step is recorded, so
+// each code signs in once (RFC 6238 §5.2).
+func totpStep(secret, code string, now time.Time) (int64, bool) {
+	if len(code) != 6 {
+		return 0, false
+	}
+	current := now.Unix() / totpPeriod
+	for _, step := range []int64{current - 1, current, current + 1} {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), totp.ValidateOpts{
+			Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1,
+		})
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return step, true
+		}
+	}
+	return 0, false
 }
 
 // ---- cursors ----

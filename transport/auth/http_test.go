@@ -339,8 +339,18 @@ func TestStaffLogin(t *testing.T) {
 				return e.call(t, http.MethodPost, "/v1/auth/login", "", map[string]string{"email": acct.Email, "password": acct.Password, "totp": c})
 			}
 			wantProblem(t, withCode(wrong), http.StatusUnauthorized)
+			// The code that confirmed the enrolment is spent, though still
+			// inside its window.
+			wantProblem(t, withCode(code(now)), http.StatusUnauthorized)
 			e.clock.Advance(30 * time.Second)
-			e.tokens(t, withCode(code(e.clock.Now())))
+			next := code(e.clock.Now())
+			e.tokens(t, withCode(next))
+			// So is a code that signed in once: a replay is refused.
+			replay := withCode(next)
+			wantProblem(t, replay, http.StatusUnauthorized)
+			if !strings.Contains(string(replay.Body), "used already") {
+				t.Fatalf("a replayed code answered %s, want it to say the code was used", replay.Body)
+			}
 			me := e.call(t, http.MethodGet, "/v1/me", tok, nil).object(t)
 			if me["staff"].(map[string]any)["totp_enabled"] != true {
 				t.Fatalf("GET /v1/me after enrolment = %v", me)
