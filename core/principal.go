@@ -45,12 +45,13 @@ const (
 	ScopeCallbacksWrite    = "callbacks:write"
 	ScopeWebhooksManage    = "webhooks:manage"
 	ScopeDirectoryWrite    = "directory:write"
+	ScopeStatisticsRead    = "statistics:read"
 )
 
 // AllScopes lists every scope, in the order documentation shows them.
 var AllScopes = []string{
 	ScopeCasesRead, ScopeCasesWrite, ScopeAppointmentsRead, ScopeAppointmentsWrite,
-	ScopeAvailabilityRead, ScopeCallbacksWrite, ScopeWebhooksManage, ScopeDirectoryWrite,
+	ScopeAvailabilityRead, ScopeCallbacksWrite, ScopeWebhooksManage, ScopeDirectoryWrite, ScopeStatisticsRead,
 }
 
 // Principal is the verified caller of a request. It comes only from a
