@@ -17,6 +17,7 @@ func RegisterRoutes(mux *http.ServeMux, s booking.Service, limiter *httpkit.Rate
 	registerAdmin(mux, s, limiter)
 	registerAppointments(mux, s, idempotent)
 	registerCallbacks(mux, s, idempotent)
+	registerStatistics(mux, s)
 	e := MakeServerEndpoints(s)
 	opts := httpkit.ServerOptions()
 	mux.Handle("GET /v1/agencies", kithttp.NewServer(e.ListAgencies, decodeListAgencies, encodeListAgencies, opts...))
