@@ -286,6 +286,7 @@ func TestAppointmentStatistics(t *testing.T) {
 		})
 
 		t.Run("bad requests name their field", func(t *testing.T) {
+			sys := core.WithPrincipal(context.Background(), core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleSystemAdmin})
 			for _, tc := range []struct {
 				name  string
 				req   booking.StatisticsRequest
@@ -297,14 +298,16 @@ func TestAppointmentStatistics(t *testing.T) {
 				{"367 days", booking.StatisticsRequest{AgencyID: w.agency.ID, From: day(t, "2026-01-01"), To: day(t, "2027-01-02")}, "to"},
 				{"unknown dimension", booking.StatisticsRequest{AgencyID: w.agency.ID, From: day(t, "2026-03-01"), To: day(t, "2026-03-02"), GroupBy: []booking.Dimension{"staff"}}, "group_by"},
 			} {
-				_, err := svc.AppointmentStatistics(admin, tc.req)
+				_, err := svc.AppointmentStatistics(sys, tc.req)
 				var ve *core.ValidationError
 				if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Field != tc.field {
 					t.Fatalf("%s: err = %v, want one error naming %s", tc.name, err, tc.field)
 				}
 			}
-			// A leap year is the longest range.
-			sys := core.WithPrincipal(context.Background(), core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleSystemAdmin})
+			// A leap year is the longest range; staff mean their own agency.
+			if st, err := svc.AppointmentStatistics(admin, booking.StatisticsRequest{From: day(t, "2028-01-01"), To: day(t, "2028-12-31")}); err != nil || st.AgencyID != w.agency.ID {
+				t.Fatalf("366 days of the admin's own agency: %+v, %v", st.AgencyID, err)
+			}
 			if _, err := svc.AppointmentStatistics(sys, booking.StatisticsRequest{AgencyID: w.agency.ID, From: day(t, "2028-01-01"), To: day(t, "2028-12-31")}); err != nil {
 				t.Fatalf("366 days: %v", err)
 			}

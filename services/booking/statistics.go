@@ -227,8 +227,12 @@ func validateStatistics(req StatisticsRequest) ([]Dimension, error) {
 }
 
 func (s *service) AppointmentStatistics(ctx context.Context, req StatisticsRequest) (AppointmentStatistics, error) {
-	if _, err := core.Caller(ctx); err != nil {
+	p, err := core.Caller(ctx)
+	if err != nil {
 		return AppointmentStatistics{}, err
+	}
+	if req.AgencyID == "" {
+		req.AgencyID = p.AgencyID // staff and clients mean their own
 	}
 	groupBy, err := validateStatistics(req)
 	if err != nil {

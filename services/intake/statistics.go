@@ -127,8 +127,12 @@ func validateCaseStatistics(req CaseStatisticsRequest) error {
 }
 
 func (s *service) CaseStatistics(ctx context.Context, req CaseStatisticsRequest) (CaseStatistics, error) {
-	if _, err := core.Caller(ctx); err != nil {
+	p, err := core.Caller(ctx)
+	if err != nil {
 		return CaseStatistics{}, err
+	}
+	if req.AgencyID == "" {
+		req.AgencyID = p.AgencyID // staff and clients mean their own
 	}
 	if err := validateCaseStatistics(req); err != nil {
 		return CaseStatistics{}, err
