@@ -138,6 +138,22 @@ func TestCaseStatistics(t *testing.T) {
 			}
 		})
 
+		t.Run("grouped by mode alone, categories together", func(t *testing.T) {
+			req := march
+			req.GroupBy = []intake.Dimension{intake.ByMode}
+			st, err := svc.CaseStatistics(admin, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, g := range st.Groups {
+				got = append(got, fmt.Sprintf("%s%s:%d", g.CategoryID, g.Mode, g.Counts.Submitted))
+			}
+			if fmt.Sprint(got) != "[phone:3 video:1 in_person:1 :1]" {
+				t.Fatalf("by mode = %v", got)
+			}
+		})
+
 		t.Run("one local day at each end of the range", func(t *testing.T) {
 			for _, tc := range []struct {
 				day  string
@@ -170,6 +186,7 @@ func TestCaseStatistics(t *testing.T) {
 				{"no to", intake.CaseStatisticsRequest{AgencyID: agency, From: date("2026-03-01")}, "to"},
 				{"to before from", intake.CaseStatisticsRequest{AgencyID: agency, From: date("2026-03-02"), To: date("2026-03-01")}, "to"},
 				{"367 days", intake.CaseStatisticsRequest{AgencyID: agency, From: date("2026-01-01"), To: date("2027-01-02")}, "to"},
+				{"unknown dimension", intake.CaseStatisticsRequest{AgencyID: agency, From: date("2026-03-01"), To: date("2026-03-02"), GroupBy: []intake.Dimension{"priority"}}, "group_by"},
 			} {
 				_, err := svc.CaseStatistics(admin, tc.req)
 				var ve *core.ValidationError

@@ -24,7 +24,22 @@ const MaxStatisticsDays = 366
 type CaseStatisticsRequest struct {
 	AgencyID string
 	From, To time.Time
+	GroupBy  []Dimension // empty: DefaultGroupBy
 }
+
+// Dimension is what case statistics can be grouped by.
+type Dimension string
+
+const (
+	ByCategory Dimension = "category"
+	ByMode     Dimension = "mode"
+)
+
+// Dimensions lists every dimension.
+var Dimensions = []Dimension{ByCategory, ByMode}
+
+// DefaultGroupBy is the grouping when none is asked for.
+var DefaultGroupBy = []Dimension{ByCategory, ByMode}
 
 // CaseTiming is a case as statistics read it: its category, channel, status
 // and timestamps.
@@ -81,7 +96,8 @@ type CaseCounts struct {
 	ResolutionDeadline   Deadline
 }
 
-// CaseGroup is the cases of one category and preferred channel.
+// CaseGroup is the cases of one category and preferred channel; only the
+// dimensions grouped by are set.
 type CaseGroup struct {
 	CategoryID     string
 	NameSV, NameEN string
@@ -94,6 +110,7 @@ type CaseStatistics struct {
 	AgencyID    string
 	From, To    time.Time // dates
 	TimeZone    string
+	GroupBy     []Dimension
 	Groups      []CaseGroup
 	Totals      CaseCounts
 	GeneratedAt time.Time
@@ -106,7 +123,7 @@ type Statistics interface {
 
 func dateOnly(t time.Time) (int, time.Month, int) { return t.Date() }
 
-func validateCaseStatistics(req CaseStatisticsRequest) error {
+func validateCaseStatistics(req CaseStatisticsRequest) ([]Dimension, error) {
 	var v core.Validator
 	switch {
 	case req.AgencyID == "":
@@ -123,7 +140,18 @@ func validateCaseStatistics(req CaseStatisticsRequest) error {
 		v.Check(!to.Before(from), "to", "must not be before from")
 		v.Check(to.Before(from.AddDate(0, 0, MaxStatisticsDays)), "to", fmt.Sprintf("the range may span at most %d days", MaxStatisticsDays))
 	}
-	return v.Err()
+	groupBy := req.GroupBy
+	if len(groupBy) == 0 {
+		groupBy = DefaultGroupBy
+	}
+	for i, d := range groupBy {
+		if !slices.Contains(Dimensions, d) {
+			v.Add("group_by", fmt.Sprintf("%q is not a dimension; use category or mode", d))
+		} else if slices.Contains(groupBy[:i], d) {
+			v.Add("group_by", fmt.Sprintf("%q is named twice", d))
+		}
+	}
+	return groupBy, v.Err()
 }
 
 func (s *service) CaseStatistics(ctx context.Context, req CaseStatisticsRequest) (CaseStatistics, error) {
@@ -134,7 +162,8 @@ func (s *service) CaseStatistics(ctx context.Context, req CaseStatisticsRequest)
 	if req.AgencyID == "" {
 		req.AgencyID = p.AgencyID // staff and clients mean their own
 	}
-	if err := validateCaseStatistics(req); err != nil {
+	groupBy, err := validateCaseStatistics(req)
+	if err != nil {
 		return CaseStatistics{}, err
 	}
 	if _, err := core.AuthorizeStatistics(ctx, req.AgencyID); err != nil {
@@ -164,7 +193,13 @@ func (s *service) CaseStatistics(ctx context.Context, req CaseStatisticsRequest)
 	groups := map[key]*acc{}
 	var all acc
 	for _, c := range cases {
-		k := key{c.CategoryID, c.Mode}
+		var k key
+		if slices.Contains(groupBy, ByCategory) {
+			k.category = c.CategoryID
+		}
+		if slices.Contains(groupBy, ByMode) {
+			k.mode = c.Mode
+		}
 		g, ok := groups[k]
 		if !ok {
 			g = &acc{}
@@ -181,11 +216,11 @@ func (s *service) CaseStatistics(ctx context.Context, req CaseStatisticsRequest)
 		}
 	}
 	out := CaseStatistics{AgencyID: agency.ID, From: time.Date(fy, fm, fd, 0, 0, 0, 0, time.UTC),
-		To: time.Date(ty, tm, td, 0, 0, 0, 0, time.UTC), TimeZone: loc.String(), Groups: []CaseGroup{}, GeneratedAt: now.In(loc)}
+		To: time.Date(ty, tm, td, 0, 0, 0, 0, time.UTC), TimeZone: loc.String(), GroupBy: groupBy, Groups: []CaseGroup{}, GeneratedAt: now.In(loc)}
 	names := map[string]Category{}
 	for k, g := range groups {
 		cat, ok := names[k.category]
-		if !ok {
+		if !ok && k.category != "" {
 			// Retired categories keep their names; a read error leaves the id alone.
 			cat, _ = s.repo.Category(ctx, k.category)
 			names[k.category] = cat

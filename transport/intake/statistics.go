@@ -2,8 +2,10 @@ package intake
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	kithttp "github.com/go-kit/kit/transport/http"
@@ -26,6 +28,14 @@ func decodeCaseStatistics(_ context.Context, r *http.Request) (any, error) {
 	}
 	var v core.Validator
 	req := intake.CaseStatisticsRequest{AgencyID: q.Get("agency_id"), From: parseDay(&v, "from", q.Get("from")), To: parseDay(&v, "to", q.Get("to"))}
+	// group_by=category,mode or group_by=category&group_by=mode.
+	for _, list := range q["group_by"] {
+		for _, d := range strings.Split(list, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				req.GroupBy = append(req.GroupBy, intake.Dimension(d))
+			}
+		}
+	}
 	return req, v.Err()
 }
 
@@ -63,10 +73,29 @@ type caseCountsJSON struct {
 	ResolutionWithinDeadline   deadlineJSON  `json:"resolution_within_deadline"`
 }
 
+// opt is a JSON field that is left out when not set and may be null when
+// set: a dimension not grouped by is absent; grouped by mode, a case whose
+// citizen named no preferred mode has mode null.
+type opt[T any] struct {
+	set bool
+	v   *T
+}
+
+func (o opt[T]) IsZero() bool { return !o.set }
+
+func (o opt[T]) MarshalJSON() ([]byte, error) { return json.Marshal(o.v) }
+
+func some[T any](v T, null bool) opt[T] {
+	if null {
+		return opt[T]{set: true}
+	}
+	return opt[T]{set: true, v: &v}
+}
+
 type caseGroupJSON struct {
-	CategoryID   string   `json:"category_id"`
-	CategoryName textJSON `json:"category_name"`
-	Mode         *string  `json:"mode"`
+	CategoryID   opt[string]   `json:"category_id,omitzero"`
+	CategoryName opt[textJSON] `json:"category_name,omitzero"`
+	Mode         opt[string]   `json:"mode,omitzero"`
 	caseCountsJSON
 }
 
@@ -75,6 +104,7 @@ type caseStatisticsJSON struct {
 	From        string          `json:"from"`
 	To          string          `json:"to"`
 	TimeZone    string          `json:"time_zone"`
+	GroupBy     []string        `json:"group_by"`
 	GeneratedAt string          `json:"generated_at"`
 	Totals      caseCountsJSON  `json:"totals"`
 	Groups      []caseGroupJSON `json:"groups"`
@@ -113,13 +143,20 @@ func caseStatisticsToJSON(st intake.CaseStatistics) caseStatisticsJSON {
 	out := caseStatisticsJSON{AgencyID: st.AgencyID, From: st.From.Format(time.DateOnly), To: st.To.Format(time.DateOnly),
 		TimeZone: st.TimeZone, GeneratedAt: st.GeneratedAt.Format(time.RFC3339), Totals: caseCountsToJSON(st.Totals),
 		Groups: make([]caseGroupJSON, len(st.Groups))}
+	grouped := map[intake.Dimension]bool{}
+	for _, d := range st.GroupBy {
+		out.GroupBy = append(out.GroupBy, string(d))
+		grouped[d] = true
+	}
 	for i, g := range st.Groups {
-		var mode *string
-		if g.Mode != "" {
-			mode = &g.Mode
+		j := caseGroupJSON{caseCountsJSON: caseCountsToJSON(g.Counts)}
+		if grouped[intake.ByCategory] {
+			j.CategoryID, j.CategoryName = some(g.CategoryID, false), some(textJSON{g.NameSV, g.NameEN}, false)
 		}
-		out.Groups[i] = caseGroupJSON{CategoryID: g.CategoryID, CategoryName: textJSON{g.NameSV, g.NameEN}, Mode: mode,
-			caseCountsJSON: caseCountsToJSON(g.Counts)}
+		if grouped[intake.ByMode] {
+			j.Mode = some(g.Mode, g.Mode == "")
+		}
+		out.Groups[i] = j
 	}
 	return out
 }
