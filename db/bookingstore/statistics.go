@@ -21,9 +21,9 @@ func (s *Store) cancelledBy() string {
 
 // AppointmentOutcomes counts in the database, in one statement (one
 // snapshot): appointments by their start through booking_appointments_agency_idx,
-// call-backs that ended through booking_callbacks_queue_idx (agency and
-// status), and for each cancelled appointment its one cancellation event
-// through booking_events_aggregate_idx (migration 00011).
+// call-backs of the agency that ended, and for each cancelled appointment its
+// one cancellation event through booking_events_aggregate_idx (migration
+// 00011; without it every cancellation scanned the whole outbox).
 func (s *Store) AppointmentOutcomes(ctx context.Context, agencyID string, from, to, now time.Time) ([]booking.OutcomeCount, error) {
 	from, to = from.UTC(), to.UTC()
 	var rows []struct {

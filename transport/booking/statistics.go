@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"net/http"
 	"strings"
@@ -52,25 +51,6 @@ func parseDay(v *core.Validator, field, s string) availability.Date {
 	return d
 }
 
-// opt is a JSON field that is left out when not set and may be null when set:
-// a dimension not grouped by is absent, a call-back without a meeting type
-// has meeting_type_id null.
-type opt[T any] struct {
-	set bool
-	v   *T
-}
-
-func (o opt[T]) IsZero() bool { return !o.set }
-
-func (o opt[T]) MarshalJSON() ([]byte, error) { return json.Marshal(o.v) }
-
-func some[T any](v T, null bool) opt[T] {
-	if null {
-		return opt[T]{set: true}
-	}
-	return opt[T]{set: true, v: &v}
-}
-
 type outcomeCountsJSON struct {
 	Total               int      `json:"total"`
 	Upcoming            int      `json:"upcoming"`
@@ -89,11 +69,11 @@ type outcomeCountsJSON struct {
 }
 
 type statisticsGroupJSON struct {
-	MeetingTypeID   opt[string]   `json:"meeting_type_id,omitzero"`
-	MeetingTypeName opt[textJSON] `json:"meeting_type_name,omitzero"`
-	Mode            opt[string]   `json:"mode,omitzero"`
-	OfficeID        opt[string]   `json:"office_id,omitzero"`
-	OfficeName      opt[string]   `json:"office_name,omitzero"`
+	MeetingTypeID   httpkit.Optional[string]   `json:"meeting_type_id,omitzero"`
+	MeetingTypeName httpkit.Optional[textJSON] `json:"meeting_type_name,omitzero"`
+	Mode            httpkit.Optional[string]   `json:"mode,omitzero"`
+	OfficeID        httpkit.Optional[string]   `json:"office_id,omitzero"`
+	OfficeName      httpkit.Optional[string]   `json:"office_name,omitzero"`
 	outcomeCountsJSON
 }
 
@@ -137,16 +117,16 @@ func statisticsToJSON(st booking.AppointmentStatistics) appointmentStatisticsJSO
 		j := statisticsGroupJSON{outcomeCountsJSON: outcomeCountsToJSON(g.Counts)}
 		if grouped[booking.ByMeetingType] {
 			none := g.MeetingTypeID == ""
-			j.MeetingTypeID = some(g.MeetingTypeID, none)
-			j.MeetingTypeName = some(textJSON{SV: g.MeetingTypeName.SV, EN: g.MeetingTypeName.EN}, none)
+			j.MeetingTypeID = httpkit.Some(g.MeetingTypeID, none)
+			j.MeetingTypeName = httpkit.Some(textJSON{SV: g.MeetingTypeName.SV, EN: g.MeetingTypeName.EN}, none)
 		}
 		if grouped[booking.ByMode] {
-			j.Mode = some(string(g.Mode), false)
+			j.Mode = httpkit.Some(string(g.Mode), false)
 		}
 		if grouped[booking.ByOffice] {
 			none := g.OfficeID == ""
-			j.OfficeID = some(g.OfficeID, none)
-			j.OfficeName = some(g.OfficeName, none)
+			j.OfficeID = httpkit.Some(g.OfficeID, none)
+			j.OfficeName = httpkit.Some(g.OfficeName, none)
 		}
 		out.Groups[i] = j
 	}

@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"encoding/json"
 	"math"
 	"net/http"
 	"strings"
@@ -73,29 +72,10 @@ type caseCountsJSON struct {
 	ResolutionWithinDeadline   deadlineJSON  `json:"resolution_within_deadline"`
 }
 
-// opt is a JSON field that is left out when not set and may be null when
-// set: a dimension not grouped by is absent; grouped by mode, a case whose
-// citizen named no preferred mode has mode null.
-type opt[T any] struct {
-	set bool
-	v   *T
-}
-
-func (o opt[T]) IsZero() bool { return !o.set }
-
-func (o opt[T]) MarshalJSON() ([]byte, error) { return json.Marshal(o.v) }
-
-func some[T any](v T, null bool) opt[T] {
-	if null {
-		return opt[T]{set: true}
-	}
-	return opt[T]{set: true, v: &v}
-}
-
 type caseGroupJSON struct {
-	CategoryID   opt[string]   `json:"category_id,omitzero"`
-	CategoryName opt[textJSON] `json:"category_name,omitzero"`
-	Mode         opt[string]   `json:"mode,omitzero"`
+	CategoryID   httpkit.Optional[string]   `json:"category_id,omitzero"`
+	CategoryName httpkit.Optional[textJSON] `json:"category_name,omitzero"`
+	Mode         httpkit.Optional[string]   `json:"mode,omitzero"`
 	caseCountsJSON
 }
 
@@ -151,10 +131,10 @@ func caseStatisticsToJSON(st intake.CaseStatistics) caseStatisticsJSON {
 	for i, g := range st.Groups {
 		j := caseGroupJSON{caseCountsJSON: caseCountsToJSON(g.Counts)}
 		if grouped[intake.ByCategory] {
-			j.CategoryID, j.CategoryName = some(g.CategoryID, false), some(textJSON{g.NameSV, g.NameEN}, false)
+			j.CategoryID, j.CategoryName = httpkit.Some(g.CategoryID, false), httpkit.Some(textJSON{g.NameSV, g.NameEN}, false)
 		}
 		if grouped[intake.ByMode] {
-			j.Mode = some(g.Mode, g.Mode == "")
+			j.Mode = httpkit.Some(g.Mode, g.Mode == "")
 		}
 		out.Groups[i] = j
 	}
