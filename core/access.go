@@ -99,6 +99,15 @@ func AuthorizeService(ctx context.Context, scope string) (Principal, error) {
 	return p, nil
 }
 
+// AuthorizeStatistics allows reading an agency's statistics: its staff of
+// every role, system admins, and clients of the agency holding
+// statistics:read. Caseworkers may, because the figures are counts and
+// durations without personal data, drawn from cases and meetings a
+// caseworker can already read one by one. Citizens never.
+func AuthorizeStatistics(ctx context.Context, agencyID string) (Principal, error) {
+	return AuthorizeAgency(ctx, agencyID, ScopeStatisticsRead)
+}
+
 func forbidden(p Principal) error {
 	return fmt.Errorf("this %s may not do that: %w", p.Kind, ErrForbidden)
 }

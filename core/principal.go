@@ -50,6 +50,7 @@ const (
 	ScopeCallbacksWrite    = "callbacks:write"
 	ScopeWebhooksManage    = "webhooks:manage"
 	ScopeDirectoryWrite    = "directory:write"
+	ScopeStatisticsRead    = "statistics:read"
 )
 
 // Scopes of a service principal: what one Tidbok process may ask of
@@ -68,7 +69,7 @@ var ServiceScopes = []string{ScopeEventsRead, ScopePeopleRead, ScopePeopleWrite,
 // AllScopes lists every scope, in the order documentation shows them.
 var AllScopes = []string{
 	ScopeCasesRead, ScopeCasesWrite, ScopeAppointmentsRead, ScopeAppointmentsWrite,
-	ScopeAvailabilityRead, ScopeCallbacksWrite, ScopeWebhooksManage, ScopeDirectoryWrite,
+	ScopeAvailabilityRead, ScopeCallbacksWrite, ScopeWebhooksManage, ScopeDirectoryWrite, ScopeStatisticsRead,
 }
 
 // Principal is the verified caller of a request. It comes only from a

@@ -129,6 +129,9 @@ func Load(ctx context.Context, s Stores, secrets Secrets) (Credentials, error) {
 			if err := loadAppointments(ctx, s.Appointments, s.Citizens, time.Now()); err != nil {
 				return Credentials{}, err
 			}
+			if err := loadHistory(ctx, s.Appointments, time.Now()); err != nil {
+				return Credentials{}, err
+			}
 		}
 	}
 	if s.Intake != nil {

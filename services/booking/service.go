@@ -20,6 +20,7 @@ type Service interface {
 	Availability(ctx context.Context, req AvailabilityRequest) (AvailabilityResult, error)
 	AvailableDays(ctx context.Context, req AvailabilityRequest) (DaysResult, error)
 	Appointments
+	Statistics
 }
 
 // Appointments is booking, holding, moving and following up meetings.
@@ -84,6 +85,7 @@ type Admin interface {
 
 // Repository is the storage booking needs. db/bookingstore implements it.
 type Repository interface {
+	StatisticsRepository
 	ListAgencies(ctx context.Context, after Cursor, limit int) ([]Agency, error)
 	Agency(ctx context.Context, id string) (Agency, error)
 	SaveAgency(ctx context.Context, a Agency) error

@@ -40,6 +40,8 @@ type Service interface {
 	// ApplyAppointmentEvent brings a case up to date with a booking event;
 	// applying the same event again changes nothing.
 	ApplyAppointmentEvent(ctx context.Context, ev AppointmentEvent) error
+
+	Statistics
 }
 
 // Agencies is intake's view of booking's directory.
@@ -87,6 +89,7 @@ type AuditLog interface {
 
 // Repository is the storage intake needs; db/intakestore implements it.
 type Repository interface {
+	StatisticsRepository
 	Categories(ctx context.Context, agencyID string) ([]Category, error) // not retired
 	Category(ctx context.Context, id string) (Category, error)
 	SaveCategory(ctx context.Context, c Category) error

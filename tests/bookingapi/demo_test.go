@@ -3,6 +3,7 @@ package bookingapi_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -13,8 +14,9 @@ import (
 	"github.com/tidbok/tidbok/demo"
 )
 
-// The demo books a few appointments and call-backs in the future, through
-// booking's store, and loading it again changes nothing.
+// The demo books a few appointments and call-backs in the future, and has a
+// history of meetings two weeks ago, through booking's store; loading it
+// again changes nothing.
 func TestDemoAppointments(t *testing.T) {
 	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
@@ -29,8 +31,8 @@ func TestDemoAppointments(t *testing.T) {
 			t.Fatalf("load: %v", err)
 		}
 		first := e.rowCounts(t)
-		if first["booking_appointments"] != 5 || first["booking_callbacks"] != 2 || first["booking_events"] != 7 {
-			t.Fatalf("after the first load: %v, want 5 appointments, 2 call-backs and their 7 events", first)
+		if first["booking_appointments"] != 5+4 || first["booking_callbacks"] != 2+1 || first["booking_events"] != 7+5 {
+			t.Fatalf("after the first load: %v, want 5 appointments and 2 call-backs ahead, 4 and 1 past, and their 12 events", first)
 		}
 		if _, err := demo.Load(ctx, stores, secrets); err != nil {
 			t.Fatalf("load again: %v", err)
@@ -38,8 +40,11 @@ func TestDemoAppointments(t *testing.T) {
 		if again := e.rowCounts(t); !mapsEqual(first, again) {
 			t.Fatalf("rows after the first load %v, after the second %v", first, again)
 		}
-		if n := e.count(t, "SELECT count(*) FROM booking_appointments WHERE starts_at <= ?", before.UTC()); n != 0 {
-			t.Fatalf("%d demo appointments are not in the future", n)
+		if n := e.count(t, "SELECT count(*) FROM booking_appointments WHERE status = 'booked' AND starts_at <= ?", before.UTC()); n != 0 {
+			t.Fatalf("%d booked demo appointments are not in the future", n)
+		}
+		if n := e.count(t, "SELECT count(*) FROM booking_appointments WHERE status <> 'booked' AND starts_at >= ?", before.AddDate(0, 0, -14).UTC()); n != 0 {
+			t.Fatalf("%d past demo appointments are less than two weeks old", n)
 		}
 		if n := e.overlaps(t); n != 0 {
 			t.Fatalf("%d overlapping blocks", n)
@@ -69,8 +74,8 @@ func TestDemoAppointments(t *testing.T) {
 			r := e.call(t, "GET", "/v1/appointments", token, nil)
 			wantStatus(t, r, http.StatusOK)
 			decode(t, r, &page)
-			if len(page.Items) != 3 {
-				t.Fatalf("Exempelby lists %d appointments, want 3", len(page.Items))
+			if len(page.Items) != 3+3 {
+				t.Fatalf("Exempelby lists %d appointments, want 3 ahead and 3 past", len(page.Items))
 			}
 			var queue struct {
 				Items []callbackAnswer `json:"items"`
@@ -80,6 +85,16 @@ func TestDemoAppointments(t *testing.T) {
 			decode(t, r, &queue)
 			if len(queue.Items) != 1 || queue.Items[0].Status != "waiting" {
 				t.Fatalf("Exempelby's queue = %+v", queue.Items)
+			}
+		})
+
+		t.Run("the demo has statistics to show", func(t *testing.T) {
+			now := time.Now().In(stockholm)
+			st := e.statistics(t, e.clientToken(t, creds.Clients[0].ClientID, creds.Clients[0].ClientSecret), url.Values{
+				"from": {now.AddDate(0, 0, -40).Format(time.DateOnly)}, "to": {now.AddDate(0, 0, 40).Format(time.DateOnly)}})
+			tot := st.Totals
+			if tot.Upcoming != 3 || tot.Fulfilled != 3 || tot.FulfilledByCallback != 1 || tot.NoShow != 1 || rateOf(tot.NoShowRate) != 0.3333 {
+				t.Fatalf("Exempelby's statistics = %+v", tot)
 			}
 		})
 	})

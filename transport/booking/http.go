@@ -20,6 +20,7 @@ func RegisterRoutes(mux *http.ServeMux, s booking.Service, limiter *httpkit.Rate
 	registerAppointments(mux, s, idempotent)
 	registerCallbacks(mux, s, idempotent)
 	registerInternal(mux, s, links)
+	registerStatistics(mux, s)
 	e := MakeServerEndpoints(s)
 	opts := httpkit.ServerOptions()
 	mux.Handle("GET /v1/agencies", kithttp.NewServer(e.ListAgencies, decodeListAgencies, encodeListAgencies, opts...))

@@ -89,6 +89,7 @@ func RegisterRoutes(mux *http.ServeMux, s intake.Service, idempotent Wrap) {
 		decodeWithdraw, caseOut(http.StatusOK), opts...)))
 	mux.Handle("GET /v1/cases/{id}/events", kithttp.NewServer(httpkit.Unary(s.Timeline), decodeID,
 		httpkit.Encode(http.StatusOK, func(l []intake.Entry) any { return httpkit.List[entryJSON]{Items: httpkit.Map(l, entryToJSON)} }), opts...))
+	registerStatistics(mux, s)
 }
 
 func decodeAgency(_ context.Context, r *http.Request) (any, error) { return httpkit.PathID(r, "id") }
