@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/services/booking"
@@ -32,6 +34,21 @@ const busyMargin = availability.MaxBuffer + 8*time.Hour + availability.MaxBuffer
 // for the schedules and the blocks of staff whose schedule or bookings
 // changed since the store last read them (everyone, the first time).
 func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (booking.AvailabilityData, error) {
+	return s.availabilityData(ctx, agencyID, meetingTypeID, from, to, now, false)
+}
+
+// SlotData is AvailabilityData for checking a booking or a hold: it reads
+// no blocks. Staff whose blocks changed since the store last read them (or
+// were never read) come without busy time, so they count as free; the
+// database decides when their block is inserted (the exclusion constraint
+// on PostgreSQL, the overlap check under SQLite's write lock), and a loser
+// moves on to the next candidate. The schedules, absences and closures are
+// as current as AvailabilityData's.
+func (s *Store) SlotData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (booking.AvailabilityData, error) {
+	return s.availabilityData(ctx, agencyID, meetingTypeID, from, to, now, true)
+}
+
+func (s *Store) availabilityData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time, cachedOnly bool) (booking.AvailabilityData, error) {
 	var out booking.AvailabilityData
 	// Absences and closures do not depend on the staff: read them meanwhile.
 	type rangesResult struct {
@@ -56,12 +73,14 @@ func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID st
 		index[st.id] = i
 	}
 	lo, hi := from.Add(-busyMargin).UnixMilli(), to.Add(busyMargin).UnixMilli()
-	busy, err := s.busyTime(ctx, meetingTypeID, staff, lo, hi)
+	busy, err := s.busyTime(ctx, meetingTypeID, staff, lo, hi, cachedOnly)
 	if err != nil {
 		return out, err
 	}
 	for i, b := range busy {
-		out.Staff[i].Busy = b.live(lo, hi, now.UnixMilli())
+		if b != nil {
+			out.Staff[i].Busy = b.live(lo, hi, now.UnixMilli())
+		}
 	}
 
 	ranges := <-rangesc
@@ -252,8 +271,9 @@ func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int
 
 // busyTime returns the blocks of each staff member (in staff order) over at
 // least [lo, hi) milliseconds: from the cache when the staff member's blocks have not
-// changed since they were read, from the database otherwise.
-func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []eligible, lo, hi int64) ([]*busyEntry, error) {
+// changed since they were read, from the database otherwise; with
+// cachedOnly, nil instead of reading.
+func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []eligible, lo, hi int64, cachedOnly bool) ([]*busyEntry, error) {
 	out := make([]*busyEntry, len(staff))
 	var missing []int
 	// Read whole days around the window, so that the next question, asked a
@@ -272,7 +292,7 @@ func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []elig
 			readLo, readHi = min(readLo, e.lo), max(readHi, e.hi)
 		}
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 || cachedOnly {
 		return out, nil
 	}
 	lo, hi = readLo, readHi
@@ -285,15 +305,11 @@ func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []elig
 		err = s.readBlocks(ctx, `JOIN booking_staff_meeting_types l ON l.staff_id = b.staff_id WHERE l.meeting_type_id = ?`, true,
 			[]any{meetingTypeID}, lo, hi, loaded)
 	} else {
-		for k := 0; k < len(missing) && err == nil; k += maxInList {
-			chunk := missing[k:min(k+maxInList, len(missing))]
-			args := make([]any, len(chunk))
-			for j, i := range chunk {
-				args[j] = staff[i].id
-			}
-			// The list's length varies: not worth a prepared statement each.
-			err = s.readBlocks(ctx, `WHERE b.staff_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, false, args, lo, hi, loaded)
+		ids := make([]string, len(missing))
+		for j, i := range missing {
+			ids[j] = staff[i].id
 		}
+		err = s.readBlocksOf(ctx, ids, lo, hi, loaded)
 	}
 	if err != nil {
 		return nil, err
@@ -305,6 +321,28 @@ func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []elig
 		s.cache.putBusy(staff[i].id, e)
 	}
 	return out, nil
+}
+
+// readBlocksOf is readBlocks for the staff in ids. PostgreSQL takes them
+// as one array parameter, so the statement is prepared once and costs one
+// round trip; SQLite, without arrays, in IN lists, where a statement costs
+// no round trip.
+func (s *Store) readBlocksOf(ctx context.Context, ids []string, lo, hi int64, entries map[string]*busyEntry) error {
+	if s.db.Dialect == db.Postgres {
+		return s.readBlocks(ctx, `WHERE b.staff_id = ANY(?::uuid[])`, true, []any{pq.StringArray(ids)}, lo, hi, entries)
+	}
+	for k := 0; k < len(ids); k += maxInList {
+		chunk := ids[k:min(k+maxInList, len(ids))]
+		args := make([]any, len(chunk))
+		for j, id := range chunk {
+			args[j] = id
+		}
+		// The list's length varies: not worth a prepared statement each.
+		if err := s.readBlocks(ctx, `WHERE b.staff_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, false, args, lo, hi, entries); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxInList bounds the parameters of one IN list.
@@ -396,7 +434,8 @@ func (n *nullInt64) Scan(src any) error {
 }
 
 // busyEntry is one staff member's blocks over [lo, hi) milliseconds, read
-// when their change count was version. Once cached it is never modified.
+// when their change count was version. Once cached it is never modified,
+// but for its view.
 type busyEntry struct {
 	staffID   string
 	version   int64
@@ -406,6 +445,9 @@ type busyEntry struct {
 	minExpiry int64
 	// endsSorted: the ends are in order too, as when no two blocks overlap.
 	endsSorted bool
+	// view is the blocks live at the last instant asked about; the one part
+	// that changes after the entry is cached, swapped whole.
+	view atomic.Pointer[liveView]
 }
 
 func (e *busyEntry) add(from, to, expires int64) {
@@ -436,36 +478,71 @@ func (e *busyEntry) sort() {
 }
 
 // live returns the appointments, and the holds that have not expired at now,
-// that overlap [lo, hi): a copy, because callers may edit what they get.
+// that overlap [lo, hi): a window of the entry's blocks, shared with other
+// callers and capped, so that callers must not edit it in place (booking's
+// findSlot clones before it removes a block) but may append to it. Only
+// when blocks overlap (SQLite keeps what PostgreSQL refuses) are the ends
+// out of order; then it copies what overlaps.
 func (e *busyEntry) live(lo, hi, now int64) []availability.Busy {
+	v := e.view.Load()
+	if v == nil || now < v.from || now >= v.until {
+		v = e.viewAt(now)
+		e.view.Store(v)
+	}
 	from, to := time.UnixMilli(lo), time.UnixMilli(hi)
 	// Sorted by start: what starts at or after hi is past the window.
-	n, _ := slices.BinarySearchFunc(e.busy, to, func(b availability.Busy, t time.Time) int {
+	n, _ := slices.BinarySearchFunc(v.busy, to, func(b availability.Busy, t time.Time) int {
 		if b.Start.Before(t) {
 			return -1
 		}
 		return 1
 	})
-	first := 0
-	if e.endsSorted {
-		// What ends at or before lo is before the window.
-		first, _ = slices.BinarySearchFunc(e.busy[:n], from, func(b availability.Busy, t time.Time) int {
-			if b.End.After(t) {
-				return 1
+	if !v.endsSorted {
+		var out []availability.Busy
+		for _, b := range v.busy[:n] {
+			if b.End.After(from) {
+				out = append(out, b)
 			}
-			return -1
-		})
-		if now < e.minExpiry {
-			return slices.Clone(e.busy[first:n])
+		}
+		return out
+	}
+	// What ends at or before lo is before the window.
+	first, _ := slices.BinarySearchFunc(v.busy[:n], from, func(b availability.Busy, t time.Time) int {
+		if b.End.After(t) {
+			return 1
+		}
+		return -1
+	})
+	return v.busy[first:n:n]
+}
+
+// liveView is a busyEntry's blocks without the holds expired at an instant:
+// the same set for every instant in [from, until), between two expiries.
+type liveView struct {
+	from, until int64
+	busy        []availability.Busy // sorted by start
+	endsSorted  bool
+}
+
+// viewAt builds the view of the blocks live at now. Every call at an instant
+// in the same interval between expiries shares it: filtering tens of
+// thousands of blocks per call was a good part of a warm call's cost.
+func (e *busyEntry) viewAt(now int64) *liveView {
+	if now < e.minExpiry {
+		return &liveView{from: math.MinInt64, until: e.minExpiry, busy: e.busy, endsSorted: e.endsSorted}
+	}
+	v := &liveView{from: math.MinInt64, until: math.MaxInt64, busy: make([]availability.Busy, 0, len(e.busy))}
+	for i, b := range e.busy {
+		if exp := e.expires[i]; exp > now {
+			v.busy = append(v.busy, b)
+			v.until = min(v.until, exp)
+		} else {
+			v.from = max(v.from, exp)
 		}
 	}
-	out := make([]availability.Busy, 0, n-first)
-	for i := first; i < n; i++ {
-		if b := e.busy[i]; b.End.After(from) && e.expires[i] > now {
-			out = append(out, b)
-		}
-	}
-	return out
+	v.busy = v.busy[:len(v.busy):len(v.busy)]
+	v.endsSorted = slices.IsSortedFunc(v.busy, func(a, b availability.Busy) int { return a.End.Compare(b.End) })
+	return v
 }
 
 // availabilityCache keeps what AvailabilityData read, per staff member: the

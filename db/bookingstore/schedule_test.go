@@ -613,9 +613,11 @@ func testAvailabilityDataSeesEveryChange(t *testing.T, d *db.DB) {
 		if fmt.Sprint(g) != fmt.Sprint(wt) {
 			t.Fatalf("cached store sees\n%v\nthe database holds\n%v", g, wt)
 		}
-		// Callers may edit what they get; the next call must not see it.
+		// The busy time is shared between calls and read only, but callers
+		// may append to what they get (as to the absences); the next call
+		// must not see it.
 		for i := range got.Staff {
-			got.Staff[i].Busy = slices.DeleteFunc(got.Staff[i].Busy, func(availability.Busy) bool { return true })
+			got.Staff[i].Busy = append(got.Staff[i].Busy, availability.Busy{Start: from, End: to})
 			got.Staff[i].Schedule.Absences = append(got.Staff[i].Schedule.Absences, availability.Absence{Kind: availability.Sick})
 		}
 		return g[w.alice.ID], g[w.bob.ID]
@@ -735,6 +737,54 @@ func testAvailabilityDataSeesEveryChange(t *testing.T, d *db.DB) {
 	})
 }
 
+// SlotData never answers with busy time it has not checked: a staff member
+// whose blocks changed since the store read them comes without any (the
+// insert decides), one whose blocks did not comes with them, and neither
+// reads blocks.
+func testSlotData(t *testing.T, d *db.DB) {
+	ctx := context.Background()
+	s := bookingstore.New(d)
+	w := newScheduleWorld(t, s)
+	stockholm, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 9, 4, 10, 0, 0, 0, stockholm)
+	from := time.Date(2026, 9, 7, 9, 0, 0, 0, stockholm)
+	to := from.Add(time.Minute)
+	mustInsertBlockRow(t, d, w.alice.ID, "appointment", from, from.Add(time.Hour), nil)
+	mustInsertBlockRow(t, d, w.bob.ID, "appointment", from, from.Add(time.Hour), nil)
+	busy := func(t *testing.T, load func(context.Context, string, string, time.Time, time.Time, time.Time) (booking.AvailabilityData, error)) map[string]int {
+		t.Helper()
+		data, err := load(ctx, w.agency.ID, w.typeA, from, to, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, st := range data.Staff {
+			out[st.ID] = len(st.Busy)
+		}
+		return out
+	}
+	if got := busy(t, s.SlotData); got[w.alice.ID] != 0 || got[w.bob.ID] != 0 {
+		t.Fatalf("before anything was read: busy blocks %v, want none known", got)
+	}
+	if got := busy(t, s.AvailabilityData); got[w.alice.ID] != 1 || got[w.bob.ID] != 1 {
+		t.Fatalf("AvailabilityData: busy blocks %v, want one each", got)
+	}
+	if got := busy(t, s.SlotData); got[w.alice.ID] != 1 || got[w.bob.ID] != 1 {
+		t.Fatalf("read and unchanged: busy blocks %v, want one each", got)
+	}
+	// Alice's appointment is cancelled elsewhere: the store must not go on
+	// calling her busy.
+	if _, err := d.ExecContext(ctx, d.Rebind(`DELETE FROM booking_blocks WHERE staff_id = ?`), w.alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := busy(t, s.SlotData); got[w.alice.ID] != 0 || got[w.bob.ID] != 1 {
+		t.Fatalf("after Alice's block went: busy blocks %v, want Alice none and Bob one", got)
+	}
+}
+
 // TestScheduleStore runs the store's staff, schedule and availability tests
 // on one database per backend: each builds its own agencies in it.
 func TestScheduleStore(t *testing.T) {
@@ -743,6 +793,7 @@ func TestScheduleStore(t *testing.T) {
 		t.Run("absences and closures", func(t *testing.T) { testAbsencesAndClosures(t, d) })
 		t.Run("availability data", func(t *testing.T) { testAvailabilityData(t, d) })
 		t.Run("availability data sees every change", func(t *testing.T) { testAvailabilityDataSeesEveryChange(t, d) })
+		t.Run("slot data answers only with what it checked", func(t *testing.T) { testSlotData(t, d) })
 		t.Run("overlapping blocks conflict", func(t *testing.T) { testOverlappingBlocks(t, d) })
 	})
 }
