@@ -199,17 +199,12 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 	for rows.Next() {
 		var e eligible
 		var phone, video, inPerson bool
-		var offices string
+		var offices sql.RawBytes
 		if err := rows.Scan(&e.id, &phone, &video, &inPerson, &key, &e.busyVersion, &offices); err != nil {
 			return nil, db.MapError(err)
 		}
-		for _, m := range modesOf(phone, video, inPerson) {
-			e.modes = append(e.modes, availability.Mode(m))
-		}
-		if offices != "" {
-			e.offices = strings.Split(offices, ",")
-			slices.Sort(e.offices)
-		}
+		e.modes = engineModes[modeBits(phone, video, inPerson)]
+		e.offices = s.cache.offices(offices)
 		var ok bool
 		if e.schedule, ok = s.cache.schedule(e.id, key); !ok {
 			e.scheduleKey = string(key)
@@ -228,6 +223,30 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 	// whole rows, schedules and all.
 	slices.SortFunc(out, func(a, b eligible) int { return strings.Compare(a.id, b.id) })
 	return out, nil
+}
+
+// engineModes are the lists of modes a staff member may offer, by
+// modeBits, shared read-only by every answer.
+var engineModes = func() (out [8][]availability.Mode) {
+	for bits := range out {
+		for i, m := range []availability.Mode{availability.Phone, availability.Video, availability.InPerson} {
+			if bits&(1<<i) != 0 {
+				out[bits] = append(out[bits], m)
+			}
+		}
+		out[bits] = slices.Clip(out[bits])
+	}
+	return out
+}()
+
+func modeBits(phone, video, inPerson bool) int {
+	bits := 0
+	for i, on := range []bool{phone, video, inPerson} {
+		if on {
+			bits |= 1 << i
+		}
+	}
+	return bits
 }
 
 // readSchedules reads and decodes the schedules of staff[i] for i in stale.
@@ -557,8 +576,11 @@ type availabilityCache struct {
 	schedules map[string]*scheduleEntry
 	busyTime  map[string]*busyEntry
 	used      map[string]time.Time
-	blocks    int // blocks held in busyTime
-	swept     time.Time
+	// officeLists maps a staff member's offices as the query gives them to
+	// the sorted ids.
+	officeLists map[string][]string
+	blocks      int // blocks held in busyTime
+	swept       time.Time
 }
 
 type scheduleEntry struct {
@@ -574,8 +596,42 @@ const (
 )
 
 func newAvailabilityCache() *availabilityCache {
-	return &availabilityCache{schedules: map[string]*scheduleEntry{}, busyTime: map[string]*busyEntry{}, used: map[string]time.Time{}}
+	return &availabilityCache{schedules: map[string]*scheduleEntry{}, busyTime: map[string]*busyEntry{}, used: map[string]time.Time{},
+		officeLists: map[string][]string{}}
 }
+
+// offices returns the sorted office ids of a comma-separated list as the
+// staff query gives them, shared read-only by every answer: staff lists of
+// offices are few and rarely change, and splitting them on every call was
+// a good part of the store's allocations.
+func (c *availabilityCache) offices(list []byte) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	if c.off {
+		return splitOffices(string(list))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ids, ok := c.officeLists[string(list)]; ok {
+		return ids
+	}
+	ids := splitOffices(string(list))
+	if len(c.officeLists) >= maxOfficeLists {
+		clear(c.officeLists)
+	}
+	c.officeLists[string(list)] = ids
+	return ids
+}
+
+func splitOffices(list string) []string {
+	ids := strings.Split(list, ",")
+	slices.Sort(ids)
+	return slices.Clip(ids)
+}
+
+// maxOfficeLists bounds the distinct office lists kept.
+const maxOfficeLists = 10_000
 
 // schedule returns the decoded schedule of a staff member when it was
 // decoded from the stored text that key stands for.

@@ -132,6 +132,7 @@ func (s *service) Availability(ctx context.Context, req AvailabilityRequest) (Av
 		return AvailabilityResult{}, err
 	}
 	named := mayNameStaff(ctx, agency.ID)
+	q.WithoutStaffIDs = !named
 	slots := availability.Compute(q)
 	out := AvailabilityResult{Slots: make([]Slot, len(slots)), TimeZone: agency.TimeZone}
 	for i, sl := range slots {
