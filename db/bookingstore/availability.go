@@ -141,49 +141,26 @@ func (s *Store) localRanges(ctx context.Context, agencyID, meetingTypeID string,
 }
 
 // eligible is one staff member who serves the meeting type, as availability
-// needs them, with the count of changes to their blocks.
+// needs them, with the versions of their details (booking_staff.version,
+// migration 00010) and of their blocks (booking_staff_busy).
 type eligible struct {
 	id          string
 	modes       []availability.Mode
 	offices     []string
-	scheduleKey string
 	schedule    availability.Schedule
+	version     int64
 	busyVersion int64
 }
 
-// eligibleStaff reads the staff who serve the meeting type, with a key of
-// their schedule (on PostgreSQL its hash, so the text itself crosses the
-// network only when it changed) and their offices that are not retired.
+// eligibleStaff reads the staff who serve the meeting type with their
+// versions; their schedules and offices come from the cache when their
+// version has not moved since they were read, and are read again otherwise.
 func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID string) ([]eligible, error) {
-	var query string
-	switch s.db.Dialect {
-	case db.Postgres:
-		// The offices joined as a set: planned per staff member, PostgreSQL
-		// would scan the (small) link table once for each.
-		query = `SELECT st.id::text, st.mode_phone, st.mode_video, st.mode_in_person,
-		       md5(st.weekly_hours || '|' || st.exceptions), COALESCE(v.version, 0), COALESCE(so.offices, '')
+	stmt, err := s.prepared(ctx, s.db.Rebind(`SELECT st.id, st.mode_phone, st.mode_video, st.mode_in_person, st.version, COALESCE(v.version, 0)
 		  FROM booking_staff_meeting_types l
 		  JOIN booking_staff st ON st.id = l.staff_id
 		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
-		  LEFT JOIN (SELECT o.staff_id, string_agg(o.office_id::text, ',') AS offices
-		               FROM booking_staff_offices o
-		               JOIN booking_staff_meeting_types lo ON lo.staff_id = o.staff_id AND lo.meeting_type_id = $1
-		               JOIN booking_offices bo ON bo.id = o.office_id AND bo.retired_at IS NULL
-		              GROUP BY o.staff_id) so ON so.staff_id = st.id
-		 WHERE l.meeting_type_id = $1 AND st.agency_id = $2 AND st.retired_at IS NULL`
-	default:
-		// SQLite finds each staff member's offices by the link table's key.
-		query = `SELECT st.id, st.mode_phone, st.mode_video, st.mode_in_person,
-		       st.weekly_hours || '|' || st.exceptions, COALESCE(v.version, 0),
-		       COALESCE((SELECT group_concat(o.office_id, ',') FROM booking_staff_offices o
-		                   JOIN booking_offices bo ON bo.id = o.office_id
-		                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '')
-		  FROM booking_staff_meeting_types l
-		  JOIN booking_staff st ON st.id = l.staff_id
-		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
-		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`
-	}
-	stmt, err := s.prepared(ctx, query)
+		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`))
 	if err != nil {
 		return nil, err
 	}
@@ -194,20 +171,15 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 	defer rows.Close()
 	var out []eligible
 	var stale []int
-	// The key is read into a reused buffer: it is only kept when it changed.
-	var key sql.RawBytes
 	for rows.Next() {
 		var e eligible
 		var phone, video, inPerson bool
-		var offices sql.RawBytes
-		if err := rows.Scan(&e.id, &phone, &video, &inPerson, &key, &e.busyVersion, &offices); err != nil {
+		if err := rows.Scan(&e.id, &phone, &video, &inPerson, &e.version, &e.busyVersion); err != nil {
 			return nil, db.MapError(err)
 		}
 		e.modes = engineModes[modeBits(phone, video, inPerson)]
-		e.offices = s.cache.offices(offices)
 		var ok bool
-		if e.schedule, ok = s.cache.schedule(e.id, key); !ok {
-			e.scheduleKey = string(key)
+		if e.schedule, e.offices, ok = s.cache.staff(e.id, e.version); !ok {
 			stale = append(stale, len(out))
 		}
 		out = append(out, e)
@@ -216,11 +188,9 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 		return nil, db.MapError(err)
 	}
 	rows.Close()
-	if err := s.readSchedules(ctx, out, stale); err != nil {
+	if err := s.readStaffDetails(ctx, out, stale); err != nil {
 		return nil, err
 	}
-	// Sorted here rather than by the database, which would have to sort
-	// whole rows, schedules and all.
 	slices.SortFunc(out, func(a, b eligible) int { return strings.Compare(a.id, b.id) })
 	return out, nil
 }
@@ -249,8 +219,10 @@ func modeBits(phone, video, inPerson bool) int {
 	return bits
 }
 
-// readSchedules reads and decodes the schedules of staff[i] for i in stale.
-func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int) error {
+// readStaffDetails reads and decodes the schedules and offices (those not
+// retired) of staff[i] for i in stale, and caches them under the version
+// read with them.
+func (s *Store) readStaffDetails(ctx context.Context, staff []eligible, stale []int) error {
 	for k := 0; k < len(stale); k += maxInList {
 		chunk := stale[k:min(k+maxInList, len(stale))]
 		at := make(map[string]int, len(chunk))
@@ -259,13 +231,21 @@ func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int
 			at[staff[i].id] = i
 			args[j] = staff[i].id
 		}
+		offices := `group_concat(o.office_id, ',')`
+		if s.db.Dialect == db.Postgres {
+			offices = `string_agg(o.office_id::text, ',')`
+		}
 		var rows []struct {
 			ID         string `db:"id"`
 			Weekly     string `db:"weekly_hours"`
 			Exceptions string `db:"exceptions"`
+			Version    int64  `db:"version"`
+			Offices    string `db:"offices"`
 		}
-		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, weekly_hours, exceptions FROM booking_staff
-			WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...); err != nil {
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT st.id, st.weekly_hours, st.exceptions, st.version,
+			       COALESCE((SELECT `+offices+` FROM booking_staff_offices o JOIN booking_offices bo ON bo.id = o.office_id
+			                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '') AS offices
+			  FROM booking_staff st WHERE st.id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...); err != nil {
 			return db.MapError(err)
 		}
 		for _, r := range rows {
@@ -279,10 +259,16 @@ func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int
 			}
 			// Shared by later calls, which read it only; the cap keeps an
 			// append to a copy from writing into it.
-			sc.Weekly = sc.Weekly[:len(sc.Weekly):len(sc.Weekly)]
-			sc.Exceptions = sc.Exceptions[:len(sc.Exceptions):len(sc.Exceptions)]
-			staff[i].schedule = sc
-			s.cache.putSchedule(r.ID, staff[i].scheduleKey, sc)
+			sc.Weekly = slices.Clip(sc.Weekly)
+			sc.Exceptions = slices.Clip(sc.Exceptions)
+			var ids []string
+			if r.Offices != "" {
+				ids = strings.Split(r.Offices, ",")
+				slices.Sort(ids)
+				ids = slices.Clip(ids)
+			}
+			staff[i].schedule, staff[i].offices = sc, ids
+			s.cache.putStaff(r.ID, r.Version, sc, ids)
 		}
 	}
 	return nil
@@ -576,16 +562,14 @@ type availabilityCache struct {
 	schedules map[string]*scheduleEntry
 	busyTime  map[string]*busyEntry
 	used      map[string]time.Time
-	// officeLists maps a staff member's offices as the query gives them to
-	// the sorted ids.
-	officeLists map[string][]string
-	blocks      int // blocks held in busyTime
-	swept       time.Time
+	blocks    int // blocks held in busyTime
+	swept     time.Time
 }
 
 type scheduleEntry struct {
-	key      string
+	version  int64
 	schedule availability.Schedule
+	offices  []string // sorted; not retired
 }
 
 // Bounds of the cache: staff not asked about for idleAfter are forgotten,
@@ -596,65 +580,34 @@ const (
 )
 
 func newAvailabilityCache() *availabilityCache {
-	return &availabilityCache{schedules: map[string]*scheduleEntry{}, busyTime: map[string]*busyEntry{}, used: map[string]time.Time{},
-		officeLists: map[string][]string{}}
+	return &availabilityCache{schedules: map[string]*scheduleEntry{}, busyTime: map[string]*busyEntry{}, used: map[string]time.Time{}}
 }
 
-// offices returns the sorted office ids of a comma-separated list as the
-// staff query gives them, shared read-only by every answer: staff lists of
-// offices are few and rarely change, and splitting them on every call was
-// a good part of the store's allocations.
-func (c *availabilityCache) offices(list []byte) []string {
-	if len(list) == 0 {
-		return nil
-	}
+// staff returns the schedule and offices of a staff member when they were
+// read at version.
+func (c *availabilityCache) staff(staffID string, version int64) (availability.Schedule, []string, bool) {
 	if c.off {
-		return splitOffices(string(list))
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ids, ok := c.officeLists[string(list)]; ok {
-		return ids
-	}
-	ids := splitOffices(string(list))
-	if len(c.officeLists) >= maxOfficeLists {
-		clear(c.officeLists)
-	}
-	c.officeLists[string(list)] = ids
-	return ids
-}
-
-func splitOffices(list string) []string {
-	ids := strings.Split(list, ",")
-	slices.Sort(ids)
-	return slices.Clip(ids)
-}
-
-// maxOfficeLists bounds the distinct office lists kept.
-const maxOfficeLists = 10_000
-
-// schedule returns the decoded schedule of a staff member when it was
-// decoded from the stored text that key stands for.
-func (c *availabilityCache) schedule(staffID string, key []byte) (availability.Schedule, bool) {
-	if c.off {
-		return availability.Schedule{}, false
+		return availability.Schedule{}, nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.schedules[staffID]
-	if e == nil || e.key != string(key) {
-		return availability.Schedule{}, false
+	if e == nil || e.version != version {
+		return availability.Schedule{}, nil, false
 	}
-	return e.schedule, true
+	return e.schedule, e.offices, true
 }
 
-func (c *availabilityCache) putSchedule(staffID, key string, sc availability.Schedule) {
+func (c *availabilityCache) putStaff(staffID string, version int64, sc availability.Schedule, offices []string) {
 	if c.off {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.schedules[staffID] = &scheduleEntry{key: key, schedule: sc}
+	if old := c.schedules[staffID]; old != nil && old.version > version {
+		return // another call read a newer state meanwhile
+	}
+	c.schedules[staffID] = &scheduleEntry{version: version, schedule: sc, offices: offices}
 	c.used[staffID] = time.Now()
 }
 

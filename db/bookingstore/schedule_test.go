@@ -23,9 +23,9 @@ import (
 // types, and staff who serve one, the other or both; a second agency has a
 // staff member and a closure of its own.
 type scheduleWorld struct {
-	agency, other          booking.Agency
-	office, retiredOffice  string
-	typeA, typeB, otherTyp string
+	agency, other                      booking.Agency
+	office, retiredOffice, spareOffice string
+	typeA, typeB, otherTyp             string
 	// alice serves A at both offices, bob serves A and B remotely, carl
 	// serves only B, dora served A and is retired, olle is the other
 	// agency's.
@@ -90,6 +90,7 @@ func newScheduleWorld(t *testing.T, s *bookingstore.Store) scheduleWorld {
 	}
 	w.office = scheduleOffice(t, s, w.agency.ID, "Medborgarkontoret")
 	w.retiredOffice = scheduleOffice(t, s, w.agency.ID, "Gamla kontoret")
+	w.spareOffice = scheduleOffice(t, s, w.agency.ID, "Filialen")
 	otherOffice := scheduleOffice(t, s, w.other.ID, "Bergby kontor")
 	w.typeA = scheduleMeetingType(t, s, w.agency.ID, "Bygglov")
 	w.typeB = scheduleMeetingType(t, s, w.agency.ID, "Skuldrådgivning")
@@ -563,6 +564,11 @@ func testOverlappingBlocks(t *testing.T, d *db.DB) {
 	}
 }
 
+func sorted(ids ...string) []string {
+	slices.Sort(ids)
+	return ids
+}
+
 // busyByStaff summarises what AvailabilityData returned: each staff member's
 // busy spans and weekly hours, sorted.
 func busyByStaff(data booking.AvailabilityData) map[string]string {
@@ -573,7 +579,7 @@ func busyByStaff(data booking.AvailabilityData) map[string]string {
 			spans = append(spans, b.Start.UTC().Format(time.RFC3339)+"/"+b.End.UTC().Format(time.RFC3339))
 		}
 		slices.Sort(spans)
-		out[st.ID] = fmt.Sprint(spans, st.Schedule.Weekly, st.Schedule.Absences)
+		out[st.ID] = fmt.Sprint(spans, st.Schedule.Weekly, st.Schedule.Absences, st.Modes, st.OfficeIDs)
 	}
 	return out
 }
@@ -682,6 +688,30 @@ func testAvailabilityDataSeesEveryChange(t *testing.T, d *db.DB) {
 				t.Fatal(err)
 			}
 		}, now, func(alice, bob string) bool { return strings.Contains(alice, "training") }},
+		{"an office added to a staff member shows", func(t *testing.T) {
+			m := w.alice
+			m.OfficeIDs = []string{w.office, w.spareOffice}
+			m.Schedule.Weekly = availability.WeeklyHours{{Weekday: time.Thursday, Start: mustClock(t, "10:00"), End: mustClock(t, "11:00"), OfficeID: w.spareOffice}}
+			if err := s.SaveStaffMember(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}, now, func(alice, bob string) bool {
+			return strings.HasSuffix(alice, " ["+strings.Join(sorted(w.office, w.spareOffice), " ")+"]")
+		}},
+		{"new modes show", func(t *testing.T) {
+			m := w.bob
+			m.Modes = []booking.Mode{booking.Video}
+			if err := s.SaveStaffMember(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}, now, func(alice, bob string) bool { return strings.Contains(bob, "[video]") }},
+		{"a retired office goes from its staff", func(t *testing.T) {
+			if err := s.RetireOffice(ctx, w.spareOffice, now); err != nil {
+				t.Fatal(err)
+			}
+		}, now, func(alice, bob string) bool {
+			return strings.HasSuffix(alice, " ["+w.office+"]")
+		}},
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
