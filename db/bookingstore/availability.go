@@ -50,18 +50,7 @@ func (s *Store) SlotData(ctx context.Context, agencyID, meetingTypeID string, fr
 
 func (s *Store) availabilityData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time, cachedOnly bool) (booking.AvailabilityData, error) {
 	var out booking.AvailabilityData
-	// Absences and closures do not depend on the staff: read them meanwhile.
-	type rangesResult struct {
-		rows []rangeRow
-		err  error
-	}
-	rangesc := make(chan rangesResult, 1) // buffered: an early return leaves no goroutine behind
-	go func() {
-		rows, err := s.localRanges(ctx, agencyID, meetingTypeID, from, to)
-		rangesc <- rangesResult{rows, err}
-	}()
-
-	staff, err := s.eligibleStaff(ctx, agencyID, meetingTypeID)
+	staff, ranges, err := s.eligibleStaff(ctx, agencyID, meetingTypeID, from, to)
 	if err != nil || len(staff) == 0 {
 		return out, err
 	}
@@ -83,11 +72,7 @@ func (s *Store) availabilityData(ctx context.Context, agencyID, meetingTypeID st
 		}
 	}
 
-	ranges := <-rangesc
-	if ranges.err != nil {
-		return out, ranges.err
-	}
-	for _, r := range ranges.rows {
+	for _, r := range ranges {
 		if r.What == "closure" {
 			c, err := r.closure()
 			if err != nil {
@@ -109,35 +94,8 @@ func (s *Store) availabilityData(ctx context.Context, agencyID, meetingTypeID st
 
 // rangeRow is an absence of a staff member or a closure of the agency.
 type rangeRow struct {
-	What string `db:"what"` // "absence" or "closure"
+	What string // "absence" or "closure"
 	localRangeRow
-}
-
-// localRanges reads the absences of the staff who serve the meeting type and
-// the agency's closures around [from, to). They are kept as local wall-clock
-// text; bounds in UTC widened by the largest UTC offset there is serve every
-// zone.
-func (s *Store) localRanges(ctx context.Context, agencyID, meetingTypeID string, from, to time.Time) ([]rangeRow, error) {
-	const widest = 14 * time.Hour
-	lo := from.Add(-margin - widest).UTC().Format("2006-01-02T15:04")
-	hi := to.Add(margin + widest).UTC().Format("2006-01-02T15:04")
-	stmt, err := s.prepared(ctx, s.db.Rebind(`
-		SELECT 'absence' AS what, a.id, a.staff_id AS owner, a.kind, a.start_local, a.end_local, '' AS reason
-		  FROM booking_absences a JOIN booking_staff_meeting_types l ON l.staff_id = a.staff_id
-		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?
-		UNION ALL
-		SELECT 'closure' AS what, c.id, c.agency_id AS owner, '' AS kind, c.start_local, c.end_local, c.reason
-		  FROM booking_closures c
-		 WHERE c.agency_id = ? AND c.end_local > ? AND c.start_local < ?
-		 ORDER BY 5, 2`))
-	if err != nil {
-		return nil, err
-	}
-	var rows []rangeRow
-	if err := stmt.SelectContext(ctx, &rows, meetingTypeID, lo, hi, agencyID, lo, hi); err != nil {
-		return nil, db.MapError(err)
-	}
-	return rows, nil
 }
 
 // eligible is one staff member who serves the meeting type, as availability
@@ -153,30 +111,62 @@ type eligible struct {
 }
 
 // eligibleStaff reads the staff who serve the meeting type with their
-// versions; their schedules and offices come from the cache when their
-// version has not moved since they were read, and are read again otherwise.
-func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID string) ([]eligible, error) {
-	stmt, err := s.prepared(ctx, s.db.Rebind(`SELECT st.id, st.mode_phone, st.mode_video, st.mode_in_person, st.version, COALESCE(v.version, 0)
+// versions, and in the same query the absences of the staff who serve it
+// and the agency's closures around [from, to); one statement, so one round
+// trip and one connection. The schedules and offices come from the cache
+// when a staff member's version has not moved since they were read, and
+// are read again otherwise.
+//
+// Absences and closures are kept as local wall-clock text; bounds in UTC
+// widened by the largest UTC offset there is serve every zone.
+func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID string, from, to time.Time) ([]eligible, []rangeRow, error) {
+	const widest = 14 * time.Hour
+	lo := from.Add(-margin - widest).UTC().Format("2006-01-02T15:04")
+	hi := to.Add(margin + widest).UTC().Format("2006-01-02T15:04")
+	text := "" // PostgreSQL unites uuid columns with text ones only as text
+	if s.db.Dialect == db.Postgres {
+		text = "::text"
+	}
+	stmt, err := s.prepared(ctx, s.db.Rebind(`
+		SELECT 'staff' AS what, st.id`+text+`, '' AS owner, '' AS kind, '' AS start_local, '' AS end_local, '' AS reason,
+		       st.mode_phone, st.mode_video, st.mode_in_person, st.version, COALESCE(v.version, 0)
 		  FROM booking_staff_meeting_types l
 		  JOIN booking_staff st ON st.id = l.staff_id
 		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
-		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`))
+		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL
+		UNION ALL
+		SELECT 'absence', a.id`+text+`, a.staff_id`+text+`, a.kind, a.start_local, a.end_local, '', false, false, false, 0, 0
+		  FROM booking_absences a JOIN booking_staff_meeting_types l ON l.staff_id = a.staff_id
+		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?
+		UNION ALL
+		SELECT 'closure', c.id`+text+`, c.agency_id`+text+`, '', c.start_local, c.end_local, c.reason, false, false, false, 0, 0
+		  FROM booking_closures c
+		 WHERE c.agency_id = ? AND c.end_local > ? AND c.start_local < ?
+		 ORDER BY 1, 5, 2`))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rows, err := stmt.QueryContext(ctx, meetingTypeID, agencyID)
+	rows, err := stmt.QueryContext(ctx, meetingTypeID, agencyID, meetingTypeID, lo, hi, agencyID, lo, hi)
 	if err != nil {
-		return nil, db.MapError(err)
+		return nil, nil, db.MapError(err)
 	}
 	defer rows.Close()
 	var out []eligible
+	var ranges []rangeRow
 	var stale []int
 	for rows.Next() {
+		var r rangeRow
 		var e eligible
 		var phone, video, inPerson bool
-		if err := rows.Scan(&e.id, &phone, &video, &inPerson, &e.version, &e.busyVersion); err != nil {
-			return nil, db.MapError(err)
+		if err := rows.Scan(&r.What, &r.ID, &r.Owner, &r.Kind, &r.Start, &r.End, &r.Reason,
+			&phone, &video, &inPerson, &e.version, &e.busyVersion); err != nil {
+			return nil, nil, db.MapError(err)
 		}
+		if r.What != "staff" {
+			ranges = append(ranges, r)
+			continue
+		}
+		e.id = r.ID
 		e.modes = engineModes[modeBits(phone, video, inPerson)]
 		var ok bool
 		if e.schedule, e.offices, ok = s.cache.staff(e.id, e.version); !ok {
@@ -185,14 +175,14 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, db.MapError(err)
+		return nil, nil, db.MapError(err)
 	}
 	rows.Close()
 	if err := s.readStaffDetails(ctx, out, stale); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	slices.SortFunc(out, func(a, b eligible) int { return strings.Compare(a.id, b.id) })
-	return out, nil
+	return out, ranges, nil
 }
 
 // engineModes are the lists of modes a staff member may offer, by
