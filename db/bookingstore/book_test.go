@@ -26,9 +26,15 @@ type bookClock time.Time
 
 func (c bookClock) Now() time.Time { return time.Time(c).UTC() }
 
-type bookCitizens struct{}
+// bookCitizens knows everyone named by id, and counts the citizens it would
+// have to create: those named otherwise.
+type bookCitizens struct{ created *atomic.Int64 }
 
-func (bookCitizens) ResolveCitizen(_ context.Context, ref booking.CitizenRef) (booking.CitizenContact, error) {
+func (c bookCitizens) ResolveCitizen(_ context.Context, ref booking.CitizenRef) (booking.CitizenContact, error) {
+	if ref.ID == "" {
+		c.created.Add(1)
+		ref.ID = core.NewID()
+	}
 	return booking.CitizenContact{ID: ref.ID, Phone: "+46701234567", Language: "sv"}, nil
 }
 
@@ -80,8 +86,9 @@ func TestBookingWithAnOutdatedCache(t *testing.T) {
 		monday := func(hour, minute int) time.Time { return time.Date(2026, 9, 7, hour, minute, 0, 0, stockholm) }
 		one, other := bookingstore.New(d), bookingstore.New(d)
 		w := newBookWorld(t, one)
+		var created atomic.Int64
 		svc := func(s *bookingstore.Store) booking.Service {
-			return booking.NewService(s, bookClock(now), booking.WithCitizens(bookCitizens{}))
+			return booking.NewService(s, bookClock(now), booking.WithCitizens(bookCitizens{&created}))
 		}
 		here, there := svc(one), svc(other)
 		ctx := core.WithPrincipal(context.Background(), core.Principal{Kind: core.KindStaff, Subject: core.NewID(),
@@ -153,6 +160,29 @@ func TestBookingWithAnOutdatedCache(t *testing.T) {
 			}
 			if _, err := book(t, here, monday(9, 0), ""); !errors.Is(err, core.ErrConflict) {
 				t.Fatalf("a third booking at 09:00: err = %v, want a conflict", err)
+			}
+		})
+
+		t.Run("a taken time is refused before a new citizen's record is made", func(t *testing.T) {
+			// Booking for someone named by personal identity number may
+			// create their record, so it must know the time is taken
+			// first, however old this process's view.
+			if !free(t, here, monday(8, 0)) {
+				t.Fatal("08:00 should be free")
+			}
+			for _, staff := range []string{w.first, w.second} {
+				if _, err := book(t, there, monday(8, 0), staff); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := created.Load()
+			_, err := here.Book(ctx, booking.BookRequest{MeetingTypeID: w.meetingType, Mode: booking.Phone, Start: monday(8, 0),
+				Citizen: booking.CitizenRef{PersonalIdentityNumber: "198001019802", Phone: "+46701234567"}})
+			if !errors.Is(err, core.ErrConflict) {
+				t.Fatalf("err = %v, want a conflict", err)
+			}
+			if n := created.Load() - before; n != 0 {
+				t.Fatalf("%d citizen records would have been made for a refused booking", n)
 			}
 		})
 

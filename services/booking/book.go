@@ -186,13 +186,14 @@ func humanDuration(d time.Duration) string {
 // a conflict when the time is bookable in principle but taken, invalid when
 // it never is. ignore is a block of the appointment being moved.
 //
-// Without ignore the slots' staff may include some who are already taken,
-// and a slot may have no one free: the store's SlotData leaves out busy
-// time it would have to read (see Repository.SlotData). The caller inserts
-// a block for each candidate in turn, slot by slot, and the database
-// refuses the taken ones, so the first who is free in the assignment order
-// gets the meeting, as with fresh data.
-func (s *service) findSlot(ctx context.Context, bc bookingContext, mode Mode, start time.Time, officeID, staffID string, ignore *Appointment) ([]Slot, error) {
+// Unless fresh (or moving), the slots' staff may include some who are
+// already taken, and a slot may have no one free: the store's SlotData
+// leaves out busy time it would have to read (see Repository.SlotData). The
+// caller inserts a block for each candidate in turn, slot by slot, and the
+// database refuses the taken ones, so the first who is free in the
+// assignment order gets the meeting, as with fresh data; only the refusal
+// of a time that was already taken comes later, after the insert.
+func (s *service) findSlot(ctx context.Context, bc bookingContext, mode Mode, start time.Time, officeID, staffID string, ignore *Appointment, fresh bool) ([]Slot, error) {
 	if officeID != "" {
 		if _, err := s.ownOffice(ctx, bc.agency.ID, officeID); err != nil {
 			return nil, err
@@ -200,7 +201,7 @@ func (s *service) findSlot(ctx context.Context, bc bookingContext, mode Mode, st
 	}
 	now := s.clock.Now()
 	load := s.repo.SlotData
-	if ignore != nil {
+	if fresh || ignore != nil {
 		// Moving checks against fresh busy time: its new block goes in
 		// beside the one it gives up.
 		load = s.repo.AvailabilityData
@@ -322,8 +323,19 @@ func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error
 			return Appointment{}, err
 		}
 		slots = []Slot{{OfficeID: hold.OfficeID, StaffIDs: []string{hold.StaffID}}}
-	} else if slots, err = s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, req.StaffID, nil); err != nil {
-		return Appointment{}, err
+	} else {
+		// Naming the citizen other than by id may create their record
+		// (resolveCitizen, below); a time already taken must be refused
+		// before that, so it is checked against fresh busy time.
+		mayCreate := bc.caller.Kind != core.KindCitizen && req.Citizen.ID == ""
+		if slots, err = s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, req.StaffID, nil, mayCreate); err != nil {
+			return Appointment{}, err
+		}
+		// The first slot's order now, before anything is written; further
+		// slots (other offices) only if its candidates are all taken.
+		if slots[0].StaffIDs, err = s.orderCandidates(ctx, bc, slots[0], req.StaffID); err != nil {
+			return Appointment{}, err
+		}
 	}
 	phone := ""
 	if req.Mode == Phone {
@@ -385,9 +397,9 @@ func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error
 	// lets one through and the other tries the next colleague. A hold's
 	// block becomes the appointment's and cannot be lost.
 	tried := map[string]bool{}
-	for _, slot := range slots {
+	for i, slot := range slots {
 		candidates := slot.StaffIDs
-		if hold.ID == "" {
+		if i > 0 {
 			if candidates, err = s.orderCandidates(ctx, bc, slot, req.StaffID); err != nil {
 				return Appointment{}, err
 			}
@@ -486,7 +498,7 @@ func (s *service) PlaceHold(ctx context.Context, req HoldRequest) (Hold, error) 
 	if err := checkWindow(bc.mt, req.Start, now); err != nil {
 		return Hold{}, err
 	}
-	slots, err := s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, "", nil)
+	slots, err := s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, "", nil, false)
 	if err != nil {
 		return Hold{}, err
 	}

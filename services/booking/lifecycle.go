@@ -120,7 +120,7 @@ func (s *service) Reschedule(ctx context.Context, req RescheduleRequest) (Appoin
 	if a.Mode == InPerson {
 		officeID = a.OfficeID
 	}
-	slots, err := s.findSlot(ctx, bc, a.Mode, req.Start, officeID, req.StaffID, &a)
+	slots, err := s.findSlot(ctx, bc, a.Mode, req.Start, officeID, req.StaffID, &a, true)
 	if err != nil {
 		return Appointment{}, err
 	}
