@@ -30,11 +30,12 @@ const busyMargin = availability.MaxBuffer + 8*time.Hour + availability.MaxBuffer
 
 // AvailabilityData loads the staff members who serve the meeting type, with
 // their offices, absences and busy time, and the agency's closures. It reads
-// two small queries whatever the number of staff, side by side, and two more
-// for the schedules and the blocks of staff whose schedule or bookings
-// changed since the store last read them (everyone, the first time).
+// one query whatever the number of staff (the staff with their versions,
+// the absences and the closures), and two more for the schedules and
+// offices, and the blocks, of staff whose details or bookings changed since
+// the store last read them (everyone, the first time).
 func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (booking.AvailabilityData, error) {
-	return s.availabilityData(ctx, agencyID, meetingTypeID, from, to, now, false)
+	return s.availabilityData(ctx, agencyID, meetingTypeID, "", from, to, now, false)
 }
 
 // SlotData is AvailabilityData for checking a booking or a hold: it reads
@@ -43,14 +44,15 @@ func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID st
 // database decides when their block is inserted (the exclusion constraint
 // on PostgreSQL, the overlap check under SQLite's write lock), and a loser
 // moves on to the next candidate. The schedules, absences and closures are
-// as current as AvailabilityData's.
-func (s *Store) SlotData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (booking.AvailabilityData, error) {
-	return s.availabilityData(ctx, agencyID, meetingTypeID, from, to, now, true)
+// as current as AvailabilityData's. With a staffID it loads that staff
+// member alone (if they serve the meeting type).
+func (s *Store) SlotData(ctx context.Context, agencyID, meetingTypeID, staffID string, from, to, now time.Time) (booking.AvailabilityData, error) {
+	return s.availabilityData(ctx, agencyID, meetingTypeID, staffID, from, to, now, true)
 }
 
-func (s *Store) availabilityData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time, cachedOnly bool) (booking.AvailabilityData, error) {
+func (s *Store) availabilityData(ctx context.Context, agencyID, meetingTypeID, staffID string, from, to, now time.Time, cachedOnly bool) (booking.AvailabilityData, error) {
 	var out booking.AvailabilityData
-	staff, ranges, err := s.eligibleStaff(ctx, agencyID, meetingTypeID, from, to)
+	staff, ranges, err := s.eligibleStaff(ctx, agencyID, meetingTypeID, staffID, from, to)
 	if err != nil || len(staff) == 0 {
 		return out, err
 	}
@@ -119,7 +121,9 @@ type eligible struct {
 //
 // Absences and closures are kept as local wall-clock text; bounds in UTC
 // widened by the largest UTC offset there is serve every zone.
-func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID string, from, to time.Time) ([]eligible, []rangeRow, error) {
+//
+// With a staffID, only that staff member and their absences.
+func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID, staffID string, from, to time.Time) ([]eligible, []rangeRow, error) {
 	const widest = 14 * time.Hour
 	lo := from.Add(-margin - widest).UTC().Format("2006-01-02T15:04")
 	hi := to.Add(margin + widest).UTC().Format("2006-01-02T15:04")
@@ -127,17 +131,21 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 	if s.db.Dialect == db.Postgres {
 		text = "::text"
 	}
+	onlyStaff, onlyAbsent := "", ""
+	if staffID != "" {
+		onlyStaff, onlyAbsent = " AND st.id = ?", " AND a.staff_id = ?"
+	}
 	stmt, err := s.prepared(ctx, s.db.Rebind(`
 		SELECT 'staff' AS what, st.id`+text+`, '' AS owner, '' AS kind, '' AS start_local, '' AS end_local, '' AS reason,
 		       st.mode_phone, st.mode_video, st.mode_in_person, st.version, COALESCE(v.version, 0)
 		  FROM booking_staff_meeting_types l
 		  JOIN booking_staff st ON st.id = l.staff_id
 		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
-		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL
+		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`+onlyStaff+`
 		UNION ALL
 		SELECT 'absence', a.id`+text+`, a.staff_id`+text+`, a.kind, a.start_local, a.end_local, '', false, false, false, 0, 0
 		  FROM booking_absences a JOIN booking_staff_meeting_types l ON l.staff_id = a.staff_id
-		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?
+		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?`+onlyAbsent+`
 		UNION ALL
 		SELECT 'closure', c.id`+text+`, c.agency_id`+text+`, '', c.start_local, c.end_local, c.reason, false, false, false, 0, 0
 		  FROM booking_closures c
@@ -146,7 +154,11 @@ func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID strin
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := stmt.QueryContext(ctx, meetingTypeID, agencyID, meetingTypeID, lo, hi, agencyID, lo, hi)
+	args := []any{meetingTypeID, agencyID, meetingTypeID, lo, hi, agencyID, lo, hi}
+	if staffID != "" {
+		args = []any{meetingTypeID, agencyID, staffID, meetingTypeID, lo, hi, staffID, agencyID, lo, hi}
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, nil, db.MapError(err)
 	}
@@ -541,8 +553,9 @@ func (e *busyEntry) viewAt(now int64) *liveView {
 }
 
 // availabilityCache keeps what AvailabilityData read, per staff member: the
-// decoded schedule, valid while its stored text is unchanged, and the busy
-// time, valid while the staff member's change count (booking_staff_busy,
+// decoded schedule and the offices, valid while the staff member's version
+// (booking_staff.version, kept by triggers, migration 00010) is unchanged,
+// and the busy time, valid while their change count (booking_staff_busy,
 // kept by triggers on booking_blocks) is unchanged. Each call still reads
 // the staff rows with their counts, so every process sees every change at
 // once, and the cache never answers for a staff member it has not checked.

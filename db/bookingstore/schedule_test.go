@@ -784,6 +784,9 @@ func testSlotData(t *testing.T, d *db.DB) {
 	to := from.Add(time.Minute)
 	mustInsertBlockRow(t, d, w.alice.ID, "appointment", from, from.Add(time.Hour), nil)
 	mustInsertBlockRow(t, d, w.bob.ID, "appointment", from, from.Add(time.Hour), nil)
+	slotData := func(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (booking.AvailabilityData, error) {
+		return s.SlotData(ctx, agencyID, meetingTypeID, "", from, to, now)
+	}
 	busy := func(t *testing.T, load func(context.Context, string, string, time.Time, time.Time, time.Time) (booking.AvailabilityData, error)) map[string]int {
 		t.Helper()
 		data, err := load(ctx, w.agency.ID, w.typeA, from, to, now)
@@ -796,13 +799,13 @@ func testSlotData(t *testing.T, d *db.DB) {
 		}
 		return out
 	}
-	if got := busy(t, s.SlotData); got[w.alice.ID] != 0 || got[w.bob.ID] != 0 {
+	if got := busy(t, slotData); got[w.alice.ID] != 0 || got[w.bob.ID] != 0 {
 		t.Fatalf("before anything was read: busy blocks %v, want none known", got)
 	}
 	if got := busy(t, s.AvailabilityData); got[w.alice.ID] != 1 || got[w.bob.ID] != 1 {
 		t.Fatalf("AvailabilityData: busy blocks %v, want one each", got)
 	}
-	if got := busy(t, s.SlotData); got[w.alice.ID] != 1 || got[w.bob.ID] != 1 {
+	if got := busy(t, slotData); got[w.alice.ID] != 1 || got[w.bob.ID] != 1 {
 		t.Fatalf("read and unchanged: busy blocks %v, want one each", got)
 	}
 	// Alice's appointment is cancelled elsewhere: the store must not go on
@@ -810,8 +813,34 @@ func testSlotData(t *testing.T, d *db.DB) {
 	if _, err := d.ExecContext(ctx, d.Rebind(`DELETE FROM booking_blocks WHERE staff_id = ?`), w.alice.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := busy(t, s.SlotData); got[w.alice.ID] != 0 || got[w.bob.ID] != 1 {
+	if got := busy(t, slotData); got[w.alice.ID] != 0 || got[w.bob.ID] != 1 {
 		t.Fatalf("after Alice's block went: busy blocks %v, want Alice none and Bob one", got)
+	}
+	// Asked for one staff member, it loads them alone, with their absences;
+	// one who does not serve the type, nobody.
+	a := booking.Absence{ID: core.NewID(), StaffID: w.bob.ID, Absence: availability.Absence{Kind: availability.Training,
+		Start: mustLocal(t, "2026-09-07", "08:00"), End: mustLocal(t, "2026-09-07", "12:00")}}
+	if err := s.SaveAbsence(ctx, a, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		staff string
+		want  []string
+	}{{w.bob.ID, []string{w.bob.ID}}, {w.alice.ID, []string{w.alice.ID}}, {w.carl.ID, nil}} {
+		data, err := s.SlotData(ctx, w.agency.ID, w.typeA, tc.staff, from, to, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, st := range data.Staff {
+			got = append(got, st.ID)
+			if absent := len(st.Schedule.Absences) == 1; absent != (st.ID == w.bob.ID) {
+				t.Fatalf("staff %s has absences %v", st.ID, st.Schedule.Absences)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Fatalf("SlotData for %s = staff %v, want %v", tc.staff, got, tc.want)
+		}
 	}
 }
 

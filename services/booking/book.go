@@ -200,13 +200,15 @@ func (s *service) findSlot(ctx context.Context, bc bookingContext, mode Mode, st
 		}
 	}
 	now := s.clock.Now()
-	load := s.repo.SlotData
+	var data AvailabilityData
+	var err error
 	if fresh || ignore != nil {
 		// Moving checks against fresh busy time: its new block goes in
 		// beside the one it gives up.
-		load = s.repo.AvailabilityData
+		data, err = s.repo.AvailabilityData(ctx, bc.agency.ID, bc.mt.ID, start, start.Add(time.Minute), now)
+	} else {
+		data, err = s.repo.SlotData(ctx, bc.agency.ID, bc.mt.ID, staffID, start, start.Add(time.Minute), now)
 	}
-	data, err := load(ctx, bc.agency.ID, bc.mt.ID, start, start.Add(time.Minute), now)
 	if err != nil {
 		return nil, err
 	}

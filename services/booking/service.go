@@ -148,8 +148,9 @@ type Repository interface {
 	// SlotData is AvailabilityData for checking a booking or a hold whose
 	// block the database will refuse if it overlaps: it reads no blocks, and
 	// a staff member whose busy time the store does not hold current comes
-	// without any, so counts as free until the insert says otherwise.
-	SlotData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (AvailabilityData, error)
+	// without any, so counts as free until the insert says otherwise. With
+	// a staffID, that staff member alone.
+	SlotData(ctx context.Context, agencyID, meetingTypeID, staffID string, from, to, now time.Time) (AvailabilityData, error)
 }
 
 // PageRequest asks for one page of a list.
