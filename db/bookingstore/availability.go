@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/services/booking"
@@ -28,23 +30,29 @@ const busyMargin = availability.MaxBuffer + 8*time.Hour + availability.MaxBuffer
 
 // AvailabilityData loads the staff members who serve the meeting type, with
 // their offices, absences and busy time, and the agency's closures. It reads
-// two small queries whatever the number of staff, side by side, and two more
-// for the schedules and the blocks of staff whose schedule or bookings
-// changed since the store last read them (everyone, the first time).
+// one query whatever the number of staff (the staff with their versions,
+// the absences and the closures), and two more for the schedules and
+// offices, and the blocks, of staff whose details or bookings changed since
+// the store last read them (everyone, the first time).
 func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (booking.AvailabilityData, error) {
-	var out booking.AvailabilityData
-	// Absences and closures do not depend on the staff: read them meanwhile.
-	type rangesResult struct {
-		rows []rangeRow
-		err  error
-	}
-	rangesc := make(chan rangesResult, 1) // buffered: an early return leaves no goroutine behind
-	go func() {
-		rows, err := s.localRanges(ctx, agencyID, meetingTypeID, from, to)
-		rangesc <- rangesResult{rows, err}
-	}()
+	return s.availabilityData(ctx, agencyID, meetingTypeID, "", from, to, now, false)
+}
 
-	staff, err := s.eligibleStaff(ctx, agencyID, meetingTypeID)
+// SlotData is AvailabilityData for checking a booking or a hold: it reads
+// no blocks. Staff whose blocks changed since the store last read them (or
+// were never read) come without busy time, so they count as free; the
+// database decides when their block is inserted (the exclusion constraint
+// on PostgreSQL, the overlap check under SQLite's write lock), and a loser
+// moves on to the next candidate. The schedules, absences and closures are
+// as current as AvailabilityData's. With a staffID it loads that staff
+// member alone (if they serve the meeting type).
+func (s *Store) SlotData(ctx context.Context, agencyID, meetingTypeID, staffID string, from, to, now time.Time) (booking.AvailabilityData, error) {
+	return s.availabilityData(ctx, agencyID, meetingTypeID, staffID, from, to, now, true)
+}
+
+func (s *Store) availabilityData(ctx context.Context, agencyID, meetingTypeID, staffID string, from, to, now time.Time, cachedOnly bool) (booking.AvailabilityData, error) {
+	var out booking.AvailabilityData
+	staff, ranges, err := s.eligibleStaff(ctx, agencyID, meetingTypeID, staffID, from, to)
 	if err != nil || len(staff) == 0 {
 		return out, err
 	}
@@ -56,19 +64,17 @@ func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID st
 		index[st.id] = i
 	}
 	lo, hi := from.Add(-busyMargin).UnixMilli(), to.Add(busyMargin).UnixMilli()
-	busy, err := s.busyTime(ctx, meetingTypeID, staff, lo, hi)
+	busy, err := s.busyTime(ctx, meetingTypeID, staff, lo, hi, cachedOnly)
 	if err != nil {
 		return out, err
 	}
 	for i, b := range busy {
-		out.Staff[i].Busy = b.live(lo, hi, now.UnixMilli())
+		if b != nil {
+			out.Staff[i].Busy = b.live(lo, hi, now.UnixMilli())
+		}
 	}
 
-	ranges := <-rangesc
-	if ranges.err != nil {
-		return out, ranges.err
-	}
-	for _, r := range ranges.rows {
+	for _, r := range ranges {
 		if r.What == "closure" {
 			c, err := r.closure()
 			if err != nil {
@@ -90,129 +96,135 @@ func (s *Store) AvailabilityData(ctx context.Context, agencyID, meetingTypeID st
 
 // rangeRow is an absence of a staff member or a closure of the agency.
 type rangeRow struct {
-	What string `db:"what"` // "absence" or "closure"
+	What string // "absence" or "closure"
 	localRangeRow
 }
 
-// localRanges reads the absences of the staff who serve the meeting type and
-// the agency's closures around [from, to). They are kept as local wall-clock
-// text; bounds in UTC widened by the largest UTC offset there is serve every
-// zone.
-func (s *Store) localRanges(ctx context.Context, agencyID, meetingTypeID string, from, to time.Time) ([]rangeRow, error) {
-	const widest = 14 * time.Hour
-	lo := from.Add(-margin - widest).UTC().Format("2006-01-02T15:04")
-	hi := to.Add(margin + widest).UTC().Format("2006-01-02T15:04")
-	stmt, err := s.prepared(ctx, s.db.Rebind(`
-		SELECT 'absence' AS what, a.id, a.staff_id AS owner, a.kind, a.start_local, a.end_local, '' AS reason
-		  FROM booking_absences a JOIN booking_staff_meeting_types l ON l.staff_id = a.staff_id
-		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?
-		UNION ALL
-		SELECT 'closure' AS what, c.id, c.agency_id AS owner, '' AS kind, c.start_local, c.end_local, c.reason
-		  FROM booking_closures c
-		 WHERE c.agency_id = ? AND c.end_local > ? AND c.start_local < ?
-		 ORDER BY 5, 2`))
-	if err != nil {
-		return nil, err
-	}
-	var rows []rangeRow
-	if err := stmt.SelectContext(ctx, &rows, meetingTypeID, lo, hi, agencyID, lo, hi); err != nil {
-		return nil, db.MapError(err)
-	}
-	return rows, nil
-}
-
 // eligible is one staff member who serves the meeting type, as availability
-// needs them, with the count of changes to their blocks.
+// needs them, with the versions of their details (booking_staff.version,
+// migration 00010) and of their blocks (booking_staff_busy).
 type eligible struct {
 	id          string
 	modes       []availability.Mode
 	offices     []string
-	scheduleKey string
 	schedule    availability.Schedule
+	version     int64
 	busyVersion int64
 }
 
-// eligibleStaff reads the staff who serve the meeting type, with a key of
-// their schedule (on PostgreSQL its hash, so the text itself crosses the
-// network only when it changed) and their offices that are not retired.
-func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID string) ([]eligible, error) {
-	var query string
-	switch s.db.Dialect {
-	case db.Postgres:
-		// The offices joined as a set: planned per staff member, PostgreSQL
-		// would scan the (small) link table once for each.
-		query = `SELECT st.id::text, st.mode_phone, st.mode_video, st.mode_in_person,
-		       md5(st.weekly_hours || '|' || st.exceptions), COALESCE(v.version, 0), COALESCE(so.offices, '')
+// eligibleStaff reads the staff who serve the meeting type with their
+// versions, and in the same query the absences of the staff who serve it
+// and the agency's closures around [from, to); one statement, so one round
+// trip and one connection. The schedules and offices come from the cache
+// when a staff member's version has not moved since they were read, and
+// are read again otherwise.
+//
+// Absences and closures are kept as local wall-clock text; bounds in UTC
+// widened by the largest UTC offset there is serve every zone.
+//
+// With a staffID, only that staff member and their absences.
+func (s *Store) eligibleStaff(ctx context.Context, agencyID, meetingTypeID, staffID string, from, to time.Time) ([]eligible, []rangeRow, error) {
+	const widest = 14 * time.Hour
+	lo := from.Add(-margin - widest).UTC().Format("2006-01-02T15:04")
+	hi := to.Add(margin + widest).UTC().Format("2006-01-02T15:04")
+	text := "" // PostgreSQL unites uuid columns with text ones only as text
+	if s.db.Dialect == db.Postgres {
+		text = "::text"
+	}
+	onlyStaff, onlyAbsent := "", ""
+	if staffID != "" {
+		onlyStaff, onlyAbsent = " AND st.id = ?", " AND a.staff_id = ?"
+	}
+	stmt, err := s.prepared(ctx, s.db.Rebind(`
+		SELECT 'staff' AS what, st.id`+text+`, '' AS owner, '' AS kind, '' AS start_local, '' AS end_local, '' AS reason,
+		       st.mode_phone, st.mode_video, st.mode_in_person, st.version, COALESCE(v.version, 0)
 		  FROM booking_staff_meeting_types l
 		  JOIN booking_staff st ON st.id = l.staff_id
 		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
-		  LEFT JOIN (SELECT o.staff_id, string_agg(o.office_id::text, ',') AS offices
-		               FROM booking_staff_offices o
-		               JOIN booking_staff_meeting_types lo ON lo.staff_id = o.staff_id AND lo.meeting_type_id = $1
-		               JOIN booking_offices bo ON bo.id = o.office_id AND bo.retired_at IS NULL
-		              GROUP BY o.staff_id) so ON so.staff_id = st.id
-		 WHERE l.meeting_type_id = $1 AND st.agency_id = $2 AND st.retired_at IS NULL`
-	default:
-		// SQLite finds each staff member's offices by the link table's key.
-		query = `SELECT st.id, st.mode_phone, st.mode_video, st.mode_in_person,
-		       st.weekly_hours || '|' || st.exceptions, COALESCE(v.version, 0),
-		       COALESCE((SELECT group_concat(o.office_id, ',') FROM booking_staff_offices o
-		                   JOIN booking_offices bo ON bo.id = o.office_id
-		                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '')
-		  FROM booking_staff_meeting_types l
-		  JOIN booking_staff st ON st.id = l.staff_id
-		  LEFT JOIN booking_staff_busy v ON v.staff_id = st.id
-		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`
-	}
-	stmt, err := s.prepared(ctx, query)
+		 WHERE l.meeting_type_id = ? AND st.agency_id = ? AND st.retired_at IS NULL`+onlyStaff+`
+		UNION ALL
+		SELECT 'absence', a.id`+text+`, a.staff_id`+text+`, a.kind, a.start_local, a.end_local, '', false, false, false, 0, 0
+		  FROM booking_absences a JOIN booking_staff_meeting_types l ON l.staff_id = a.staff_id
+		 WHERE l.meeting_type_id = ? AND a.end_local > ? AND a.start_local < ?`+onlyAbsent+`
+		UNION ALL
+		SELECT 'closure', c.id`+text+`, c.agency_id`+text+`, '', c.start_local, c.end_local, c.reason, false, false, false, 0, 0
+		  FROM booking_closures c
+		 WHERE c.agency_id = ? AND c.end_local > ? AND c.start_local < ?
+		 ORDER BY 1, 5, 2`))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rows, err := stmt.QueryContext(ctx, meetingTypeID, agencyID)
+	args := []any{meetingTypeID, agencyID, meetingTypeID, lo, hi, agencyID, lo, hi}
+	if staffID != "" {
+		args = []any{meetingTypeID, agencyID, staffID, meetingTypeID, lo, hi, staffID, agencyID, lo, hi}
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
-		return nil, db.MapError(err)
+		return nil, nil, db.MapError(err)
 	}
 	defer rows.Close()
 	var out []eligible
+	var ranges []rangeRow
 	var stale []int
-	// The key is read into a reused buffer: it is only kept when it changed.
-	var key sql.RawBytes
 	for rows.Next() {
+		var r rangeRow
 		var e eligible
 		var phone, video, inPerson bool
-		var offices string
-		if err := rows.Scan(&e.id, &phone, &video, &inPerson, &key, &e.busyVersion, &offices); err != nil {
-			return nil, db.MapError(err)
+		if err := rows.Scan(&r.What, &r.ID, &r.Owner, &r.Kind, &r.Start, &r.End, &r.Reason,
+			&phone, &video, &inPerson, &e.version, &e.busyVersion); err != nil {
+			return nil, nil, db.MapError(err)
 		}
-		for _, m := range modesOf(phone, video, inPerson) {
-			e.modes = append(e.modes, availability.Mode(m))
+		if r.What != "staff" {
+			ranges = append(ranges, r)
+			continue
 		}
-		if offices != "" {
-			e.offices = strings.Split(offices, ",")
-			slices.Sort(e.offices)
-		}
+		e.id = r.ID
+		e.modes = engineModes[modeBits(phone, video, inPerson)]
 		var ok bool
-		if e.schedule, ok = s.cache.schedule(e.id, key); !ok {
-			e.scheduleKey = string(key)
+		if e.schedule, e.offices, ok = s.cache.staff(e.id, e.version); !ok {
 			stale = append(stale, len(out))
 		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, db.MapError(err)
+		return nil, nil, db.MapError(err)
 	}
 	rows.Close()
-	if err := s.readSchedules(ctx, out, stale); err != nil {
-		return nil, err
+	if err := s.readStaffDetails(ctx, out, stale); err != nil {
+		return nil, nil, err
 	}
-	// Sorted here rather than by the database, which would have to sort
-	// whole rows, schedules and all.
 	slices.SortFunc(out, func(a, b eligible) int { return strings.Compare(a.id, b.id) })
-	return out, nil
+	return out, ranges, nil
 }
 
-// readSchedules reads and decodes the schedules of staff[i] for i in stale.
-func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int) error {
+// engineModes are the lists of modes a staff member may offer, by
+// modeBits, shared read-only by every answer.
+var engineModes = func() (out [8][]availability.Mode) {
+	for bits := range out {
+		for i, m := range []availability.Mode{availability.Phone, availability.Video, availability.InPerson} {
+			if bits&(1<<i) != 0 {
+				out[bits] = append(out[bits], m)
+			}
+		}
+		out[bits] = slices.Clip(out[bits])
+	}
+	return out
+}()
+
+func modeBits(phone, video, inPerson bool) int {
+	bits := 0
+	for i, on := range []bool{phone, video, inPerson} {
+		if on {
+			bits |= 1 << i
+		}
+	}
+	return bits
+}
+
+// readStaffDetails reads and decodes the schedules and offices (those not
+// retired) of staff[i] for i in stale, and caches them under the version
+// read with them.
+func (s *Store) readStaffDetails(ctx context.Context, staff []eligible, stale []int) error {
 	for k := 0; k < len(stale); k += maxInList {
 		chunk := stale[k:min(k+maxInList, len(stale))]
 		at := make(map[string]int, len(chunk))
@@ -221,13 +233,21 @@ func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int
 			at[staff[i].id] = i
 			args[j] = staff[i].id
 		}
+		offices := `group_concat(o.office_id, ',')`
+		if s.db.Dialect == db.Postgres {
+			offices = `string_agg(o.office_id::text, ',')`
+		}
 		var rows []struct {
 			ID         string `db:"id"`
 			Weekly     string `db:"weekly_hours"`
 			Exceptions string `db:"exceptions"`
+			Version    int64  `db:"version"`
+			Offices    string `db:"offices"`
 		}
-		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, weekly_hours, exceptions FROM booking_staff
-			WHERE id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...); err != nil {
+		if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT st.id, st.weekly_hours, st.exceptions, st.version,
+			       COALESCE((SELECT `+offices+` FROM booking_staff_offices o JOIN booking_offices bo ON bo.id = o.office_id
+			                  WHERE o.staff_id = st.id AND bo.retired_at IS NULL), '') AS offices
+			  FROM booking_staff st WHERE st.id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`), args...); err != nil {
 			return db.MapError(err)
 		}
 		for _, r := range rows {
@@ -241,10 +261,16 @@ func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int
 			}
 			// Shared by later calls, which read it only; the cap keeps an
 			// append to a copy from writing into it.
-			sc.Weekly = sc.Weekly[:len(sc.Weekly):len(sc.Weekly)]
-			sc.Exceptions = sc.Exceptions[:len(sc.Exceptions):len(sc.Exceptions)]
-			staff[i].schedule = sc
-			s.cache.putSchedule(r.ID, staff[i].scheduleKey, sc)
+			sc.Weekly = slices.Clip(sc.Weekly)
+			sc.Exceptions = slices.Clip(sc.Exceptions)
+			var ids []string
+			if r.Offices != "" {
+				ids = strings.Split(r.Offices, ",")
+				slices.Sort(ids)
+				ids = slices.Clip(ids)
+			}
+			staff[i].schedule, staff[i].offices = sc, ids
+			s.cache.putStaff(r.ID, r.Version, sc, ids)
 		}
 	}
 	return nil
@@ -252,8 +278,9 @@ func (s *Store) readSchedules(ctx context.Context, staff []eligible, stale []int
 
 // busyTime returns the blocks of each staff member (in staff order) over at
 // least [lo, hi) milliseconds: from the cache when the staff member's blocks have not
-// changed since they were read, from the database otherwise.
-func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []eligible, lo, hi int64) ([]*busyEntry, error) {
+// changed since they were read, from the database otherwise; with
+// cachedOnly, nil instead of reading.
+func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []eligible, lo, hi int64, cachedOnly bool) ([]*busyEntry, error) {
 	out := make([]*busyEntry, len(staff))
 	var missing []int
 	// Read whole days around the window, so that the next question, asked a
@@ -272,7 +299,7 @@ func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []elig
 			readLo, readHi = min(readLo, e.lo), max(readHi, e.hi)
 		}
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 || cachedOnly {
 		return out, nil
 	}
 	lo, hi = readLo, readHi
@@ -285,15 +312,11 @@ func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []elig
 		err = s.readBlocks(ctx, `JOIN booking_staff_meeting_types l ON l.staff_id = b.staff_id WHERE l.meeting_type_id = ?`, true,
 			[]any{meetingTypeID}, lo, hi, loaded)
 	} else {
-		for k := 0; k < len(missing) && err == nil; k += maxInList {
-			chunk := missing[k:min(k+maxInList, len(missing))]
-			args := make([]any, len(chunk))
-			for j, i := range chunk {
-				args[j] = staff[i].id
-			}
-			// The list's length varies: not worth a prepared statement each.
-			err = s.readBlocks(ctx, `WHERE b.staff_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, false, args, lo, hi, loaded)
+		ids := make([]string, len(missing))
+		for j, i := range missing {
+			ids[j] = staff[i].id
 		}
+		err = s.readBlocksOf(ctx, ids, lo, hi, loaded)
 	}
 	if err != nil {
 		return nil, err
@@ -305,6 +328,28 @@ func (s *Store) busyTime(ctx context.Context, meetingTypeID string, staff []elig
 		s.cache.putBusy(staff[i].id, e)
 	}
 	return out, nil
+}
+
+// readBlocksOf is readBlocks for the staff in ids. PostgreSQL takes them
+// as one array parameter, so the statement is prepared once and costs one
+// round trip; SQLite, without arrays, in IN lists, where a statement costs
+// no round trip.
+func (s *Store) readBlocksOf(ctx context.Context, ids []string, lo, hi int64, entries map[string]*busyEntry) error {
+	if s.db.Dialect == db.Postgres {
+		return s.readBlocks(ctx, `WHERE b.staff_id = ANY(?::uuid[])`, true, []any{pq.StringArray(ids)}, lo, hi, entries)
+	}
+	for k := 0; k < len(ids); k += maxInList {
+		chunk := ids[k:min(k+maxInList, len(ids))]
+		args := make([]any, len(chunk))
+		for j, id := range chunk {
+			args[j] = id
+		}
+		// The list's length varies: not worth a prepared statement each.
+		if err := s.readBlocks(ctx, `WHERE b.staff_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, false, args, lo, hi, entries); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxInList bounds the parameters of one IN list.
@@ -396,7 +441,8 @@ func (n *nullInt64) Scan(src any) error {
 }
 
 // busyEntry is one staff member's blocks over [lo, hi) milliseconds, read
-// when their change count was version. Once cached it is never modified.
+// when their change count was version. Once cached it is never modified,
+// but for its view.
 type busyEntry struct {
 	staffID   string
 	version   int64
@@ -406,6 +452,9 @@ type busyEntry struct {
 	minExpiry int64
 	// endsSorted: the ends are in order too, as when no two blocks overlap.
 	endsSorted bool
+	// view is the blocks live at the last instant asked about; the one part
+	// that changes after the entry is cached, swapped whole.
+	view atomic.Pointer[liveView]
 }
 
 func (e *busyEntry) add(from, to, expires int64) {
@@ -436,41 +485,77 @@ func (e *busyEntry) sort() {
 }
 
 // live returns the appointments, and the holds that have not expired at now,
-// that overlap [lo, hi): a copy, because callers may edit what they get.
+// that overlap [lo, hi): a window of the entry's blocks, shared with other
+// callers and capped, so that callers must not edit it in place (booking's
+// findSlot clones before it removes a block) but may append to it. Only
+// when blocks overlap (SQLite keeps what PostgreSQL refuses) are the ends
+// out of order; then it copies what overlaps.
 func (e *busyEntry) live(lo, hi, now int64) []availability.Busy {
+	v := e.view.Load()
+	if v == nil || now < v.from || now >= v.until {
+		v = e.viewAt(now)
+		e.view.Store(v)
+	}
 	from, to := time.UnixMilli(lo), time.UnixMilli(hi)
 	// Sorted by start: what starts at or after hi is past the window.
-	n, _ := slices.BinarySearchFunc(e.busy, to, func(b availability.Busy, t time.Time) int {
+	n, _ := slices.BinarySearchFunc(v.busy, to, func(b availability.Busy, t time.Time) int {
 		if b.Start.Before(t) {
 			return -1
 		}
 		return 1
 	})
-	first := 0
-	if e.endsSorted {
-		// What ends at or before lo is before the window.
-		first, _ = slices.BinarySearchFunc(e.busy[:n], from, func(b availability.Busy, t time.Time) int {
-			if b.End.After(t) {
-				return 1
+	if !v.endsSorted {
+		var out []availability.Busy
+		for _, b := range v.busy[:n] {
+			if b.End.After(from) {
+				out = append(out, b)
 			}
-			return -1
-		})
-		if now < e.minExpiry {
-			return slices.Clone(e.busy[first:n])
+		}
+		return out
+	}
+	// What ends at or before lo is before the window.
+	first, _ := slices.BinarySearchFunc(v.busy[:n], from, func(b availability.Busy, t time.Time) int {
+		if b.End.After(t) {
+			return 1
+		}
+		return -1
+	})
+	return v.busy[first:n:n]
+}
+
+// liveView is a busyEntry's blocks without the holds expired at an instant:
+// the same set for every instant in [from, until), between two expiries.
+type liveView struct {
+	from, until int64
+	busy        []availability.Busy // sorted by start
+	endsSorted  bool
+}
+
+// viewAt builds the view of the blocks live at now. Every call at an instant
+// in the same interval between expiries shares it: filtering tens of
+// thousands of blocks per call was a good part of a warm call's cost.
+func (e *busyEntry) viewAt(now int64) *liveView {
+	if now < e.minExpiry {
+		return &liveView{from: math.MinInt64, until: e.minExpiry, busy: e.busy, endsSorted: e.endsSorted}
+	}
+	v := &liveView{from: math.MinInt64, until: math.MaxInt64, busy: make([]availability.Busy, 0, len(e.busy))}
+	for i, b := range e.busy {
+		if exp := e.expires[i]; exp > now {
+			v.busy = append(v.busy, b)
+			v.until = min(v.until, exp)
+		} else {
+			v.from = max(v.from, exp)
 		}
 	}
-	out := make([]availability.Busy, 0, n-first)
-	for i := first; i < n; i++ {
-		if b := e.busy[i]; b.End.After(from) && e.expires[i] > now {
-			out = append(out, b)
-		}
-	}
-	return out
+	v.busy = v.busy[:len(v.busy):len(v.busy)]
+	v.endsSorted = slices.IsSortedFunc(v.busy, func(a, b availability.Busy) int { return a.End.Compare(b.End) })
+	return v
 }
 
 // availabilityCache keeps what AvailabilityData read, per staff member: the
-// decoded schedule, valid while its stored text is unchanged, and the busy
-// time, valid while the staff member's change count (booking_staff_busy,
+// decoded schedule and the offices, valid while the staff member's version
+// (booking_staff.version, kept by triggers, migration 00010) is unchanged,
+// and the busy time, valid while their change count (booking_staff_busy,
 // kept by triggers on booking_blocks) is unchanged. Each call still reads
 // the staff rows with their counts, so every process sees every change at
 // once, and the cache never answers for a staff member it has not checked.
@@ -485,8 +570,9 @@ type availabilityCache struct {
 }
 
 type scheduleEntry struct {
-	key      string
+	version  int64
 	schedule availability.Schedule
+	offices  []string // sorted; not retired
 }
 
 // Bounds of the cache: staff not asked about for idleAfter are forgotten,
@@ -500,28 +586,31 @@ func newAvailabilityCache() *availabilityCache {
 	return &availabilityCache{schedules: map[string]*scheduleEntry{}, busyTime: map[string]*busyEntry{}, used: map[string]time.Time{}}
 }
 
-// schedule returns the decoded schedule of a staff member when it was
-// decoded from the stored text that key stands for.
-func (c *availabilityCache) schedule(staffID string, key []byte) (availability.Schedule, bool) {
+// staff returns the schedule and offices of a staff member when they were
+// read at version.
+func (c *availabilityCache) staff(staffID string, version int64) (availability.Schedule, []string, bool) {
 	if c.off {
-		return availability.Schedule{}, false
+		return availability.Schedule{}, nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e := c.schedules[staffID]
-	if e == nil || e.key != string(key) {
-		return availability.Schedule{}, false
+	if e == nil || e.version != version {
+		return availability.Schedule{}, nil, false
 	}
-	return e.schedule, true
+	return e.schedule, e.offices, true
 }
 
-func (c *availabilityCache) putSchedule(staffID, key string, sc availability.Schedule) {
+func (c *availabilityCache) putStaff(staffID string, version int64, sc availability.Schedule, offices []string) {
 	if c.off {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.schedules[staffID] = &scheduleEntry{key: key, schedule: sc}
+	if old := c.schedules[staffID]; old != nil && old.version > version {
+		return // another call read a newer state meanwhile
+	}
+	c.schedules[staffID] = &scheduleEntry{version: version, schedule: sc, offices: offices}
 	c.used[staffID] = time.Now()
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/tidbok/tidbok/services/booking/availability"
 )
 
-// The availability benchmarks of issue 4: an agency of 200 staff with weekly
+// The availability benchmarks: an agency of 200 staff with weekly
 // schedules and ~60 % of an 8-week horizon booked, asked for one meeting
 // type over 4 weeks, through the booking service and the store, on both
 // databases. docs/performance.md has the figures and the commands.
@@ -157,7 +157,7 @@ func loop(b *testing.B, before func(int) error, f func() error) {
 	}
 }
 
-// BenchmarkAvailability4Weeks is the figure issue 4 asks for: the booking
+// BenchmarkAvailability4Weeks is the figure the target is set for: the booking
 // service's Availability through the store, 4 weeks of phone slots, with
 // p50 and p99 over 200 separate calls besides the mean. Between two calls
 // one staff member's bookings change (see churn), as they do in service.

@@ -23,9 +23,9 @@ import (
 // types, and staff who serve one, the other or both; a second agency has a
 // staff member and a closure of its own.
 type scheduleWorld struct {
-	agency, other          booking.Agency
-	office, retiredOffice  string
-	typeA, typeB, otherTyp string
+	agency, other                      booking.Agency
+	office, retiredOffice, spareOffice string
+	typeA, typeB, otherTyp             string
 	// alice serves A at both offices, bob serves A and B remotely, carl
 	// serves only B, dora served A and is retired, olle is the other
 	// agency's.
@@ -90,6 +90,7 @@ func newScheduleWorld(t *testing.T, s *bookingstore.Store) scheduleWorld {
 	}
 	w.office = scheduleOffice(t, s, w.agency.ID, "Medborgarkontoret")
 	w.retiredOffice = scheduleOffice(t, s, w.agency.ID, "Gamla kontoret")
+	w.spareOffice = scheduleOffice(t, s, w.agency.ID, "Filialen")
 	otherOffice := scheduleOffice(t, s, w.other.ID, "Bergby kontor")
 	w.typeA = scheduleMeetingType(t, s, w.agency.ID, "Bygglov")
 	w.typeB = scheduleMeetingType(t, s, w.agency.ID, "Skuldrådgivning")
@@ -563,6 +564,11 @@ func testOverlappingBlocks(t *testing.T, d *db.DB) {
 	}
 }
 
+func sorted(ids ...string) []string {
+	slices.Sort(ids)
+	return ids
+}
+
 // busyByStaff summarises what AvailabilityData returned: each staff member's
 // busy spans and weekly hours, sorted.
 func busyByStaff(data booking.AvailabilityData) map[string]string {
@@ -573,7 +579,7 @@ func busyByStaff(data booking.AvailabilityData) map[string]string {
 			spans = append(spans, b.Start.UTC().Format(time.RFC3339)+"/"+b.End.UTC().Format(time.RFC3339))
 		}
 		slices.Sort(spans)
-		out[st.ID] = fmt.Sprint(spans, st.Schedule.Weekly, st.Schedule.Absences)
+		out[st.ID] = fmt.Sprint(spans, st.Schedule.Weekly, st.Schedule.Absences, st.Modes, st.OfficeIDs)
 	}
 	return out
 }
@@ -613,9 +619,11 @@ func testAvailabilityDataSeesEveryChange(t *testing.T, d *db.DB) {
 		if fmt.Sprint(g) != fmt.Sprint(wt) {
 			t.Fatalf("cached store sees\n%v\nthe database holds\n%v", g, wt)
 		}
-		// Callers may edit what they get; the next call must not see it.
+		// The busy time is shared between calls and read only, but callers
+		// may append to what they get (as to the absences); the next call
+		// must not see it.
 		for i := range got.Staff {
-			got.Staff[i].Busy = slices.DeleteFunc(got.Staff[i].Busy, func(availability.Busy) bool { return true })
+			got.Staff[i].Busy = append(got.Staff[i].Busy, availability.Busy{Start: from, End: to})
 			got.Staff[i].Schedule.Absences = append(got.Staff[i].Schedule.Absences, availability.Absence{Kind: availability.Sick})
 		}
 		return g[w.alice.ID], g[w.bob.ID]
@@ -680,6 +688,30 @@ func testAvailabilityDataSeesEveryChange(t *testing.T, d *db.DB) {
 				t.Fatal(err)
 			}
 		}, now, func(alice, bob string) bool { return strings.Contains(alice, "training") }},
+		{"an office added to a staff member shows", func(t *testing.T) {
+			m := w.alice
+			m.OfficeIDs = []string{w.office, w.spareOffice}
+			m.Schedule.Weekly = availability.WeeklyHours{{Weekday: time.Thursday, Start: mustClock(t, "10:00"), End: mustClock(t, "11:00"), OfficeID: w.spareOffice}}
+			if err := s.SaveStaffMember(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}, now, func(alice, bob string) bool {
+			return strings.HasSuffix(alice, " ["+strings.Join(sorted(w.office, w.spareOffice), " ")+"]")
+		}},
+		{"new modes show", func(t *testing.T) {
+			m := w.bob
+			m.Modes = []booking.Mode{booking.Video}
+			if err := s.SaveStaffMember(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}, now, func(alice, bob string) bool { return strings.Contains(bob, "[video]") }},
+		{"a retired office goes from its staff", func(t *testing.T) {
+			if err := s.RetireOffice(ctx, w.spareOffice, now); err != nil {
+				t.Fatal(err)
+			}
+		}, now, func(alice, bob string) bool {
+			return strings.HasSuffix(alice, " ["+w.office+"]")
+		}},
 	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) {
@@ -735,6 +767,83 @@ func testAvailabilityDataSeesEveryChange(t *testing.T, d *db.DB) {
 	})
 }
 
+// SlotData never answers with busy time it has not checked: a staff member
+// whose blocks changed since the store read them comes without any (the
+// insert decides), one whose blocks did not comes with them, and neither
+// reads blocks.
+func testSlotData(t *testing.T, d *db.DB) {
+	ctx := context.Background()
+	s := bookingstore.New(d)
+	w := newScheduleWorld(t, s)
+	stockholm, err := time.LoadLocation("Europe/Stockholm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 9, 4, 10, 0, 0, 0, stockholm)
+	from := time.Date(2026, 9, 7, 9, 0, 0, 0, stockholm)
+	to := from.Add(time.Minute)
+	mustInsertBlockRow(t, d, w.alice.ID, "appointment", from, from.Add(time.Hour), nil)
+	mustInsertBlockRow(t, d, w.bob.ID, "appointment", from, from.Add(time.Hour), nil)
+	slotData := func(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (booking.AvailabilityData, error) {
+		return s.SlotData(ctx, agencyID, meetingTypeID, "", from, to, now)
+	}
+	busy := func(t *testing.T, load func(context.Context, string, string, time.Time, time.Time, time.Time) (booking.AvailabilityData, error)) map[string]int {
+		t.Helper()
+		data, err := load(ctx, w.agency.ID, w.typeA, from, to, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for _, st := range data.Staff {
+			out[st.ID] = len(st.Busy)
+		}
+		return out
+	}
+	if got := busy(t, slotData); got[w.alice.ID] != 0 || got[w.bob.ID] != 0 {
+		t.Fatalf("before anything was read: busy blocks %v, want none known", got)
+	}
+	if got := busy(t, s.AvailabilityData); got[w.alice.ID] != 1 || got[w.bob.ID] != 1 {
+		t.Fatalf("AvailabilityData: busy blocks %v, want one each", got)
+	}
+	if got := busy(t, slotData); got[w.alice.ID] != 1 || got[w.bob.ID] != 1 {
+		t.Fatalf("read and unchanged: busy blocks %v, want one each", got)
+	}
+	// Alice's appointment is cancelled elsewhere: the store must not go on
+	// calling her busy.
+	if _, err := d.ExecContext(ctx, d.Rebind(`DELETE FROM booking_blocks WHERE staff_id = ?`), w.alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := busy(t, slotData); got[w.alice.ID] != 0 || got[w.bob.ID] != 1 {
+		t.Fatalf("after Alice's block went: busy blocks %v, want Alice none and Bob one", got)
+	}
+	// Asked for one staff member, it loads them alone, with their absences;
+	// one who does not serve the type, nobody.
+	a := booking.Absence{ID: core.NewID(), StaffID: w.bob.ID, Absence: availability.Absence{Kind: availability.Training,
+		Start: mustLocal(t, "2026-09-07", "08:00"), End: mustLocal(t, "2026-09-07", "12:00")}}
+	if err := s.SaveAbsence(ctx, a, now); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		staff string
+		want  []string
+	}{{w.bob.ID, []string{w.bob.ID}}, {w.alice.ID, []string{w.alice.ID}}, {w.carl.ID, nil}} {
+		data, err := s.SlotData(ctx, w.agency.ID, w.typeA, tc.staff, from, to, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, st := range data.Staff {
+			got = append(got, st.ID)
+			if absent := len(st.Schedule.Absences) == 1; absent != (st.ID == w.bob.ID) {
+				t.Fatalf("staff %s has absences %v", st.ID, st.Schedule.Absences)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Fatalf("SlotData for %s = staff %v, want %v", tc.staff, got, tc.want)
+		}
+	}
+}
+
 // TestScheduleStore runs the store's staff, schedule and availability tests
 // on one database per backend: each builds its own agencies in it.
 func TestScheduleStore(t *testing.T) {
@@ -743,6 +852,7 @@ func TestScheduleStore(t *testing.T) {
 		t.Run("absences and closures", func(t *testing.T) { testAbsencesAndClosures(t, d) })
 		t.Run("availability data", func(t *testing.T) { testAvailabilityData(t, d) })
 		t.Run("availability data sees every change", func(t *testing.T) { testAvailabilityDataSeesEveryChange(t, d) })
+		t.Run("slot data answers only with what it checked", func(t *testing.T) { testSlotData(t, d) })
 		t.Run("overlapping blocks conflict", func(t *testing.T) { testOverlappingBlocks(t, d) })
 	})
 }

@@ -38,6 +38,36 @@ func (s *Store) MeetingType(ctx context.Context, id string) (booking.MeetingType
 	return r.domain(), nil
 }
 
+// MeetingTypeAgency returns a meeting type, retired or not, and its agency
+// in one query: availability and booking need both on every call.
+func (s *Store) MeetingTypeAgency(ctx context.Context, id string) (booking.MeetingType, booking.Agency, error) {
+	stmt, err := s.prepared(ctx, s.db.Rebind(`SELECT `+prefixed("mt.", meetingTypeColumns)+`, `+prefixed("a.", agencyColumns)+`
+		  FROM booking_meeting_types mt JOIN booking_agencies a ON a.id = mt.agency_id WHERE mt.id = ?`))
+	if err != nil {
+		return booking.MeetingType{}, booking.Agency{}, err
+	}
+	var m meetingTypeRow
+	var a agencyRow
+	err = stmt.QueryRowContext(ctx, id).Scan(&m.ID, &m.AgencyID, &m.NameSV, &m.NameEN, &m.DescriptionSV, &m.DescriptionEN,
+		&m.DurationMinutes, &m.ModePhone, &m.ModeVideo, &m.ModeInPerson, &m.BufferBefore, &m.BufferAfter, &m.SlotStep,
+		&m.MinNotice, &m.HorizonDays, &m.CancelCutoff, &m.CitizenBookable, &m.MaxActive, &m.ReminderMinutes,
+		&m.CreatedAt, &m.UpdatedAt, &m.RetiredAt,
+		&a.ID, &a.Name, &a.OrgNumber, &a.Kind, &a.TimeZone, &a.DefaultLanguage, &a.OpenHolidays, &a.CreatedAt, &a.UpdatedAt)
+	if err != nil {
+		return booking.MeetingType{}, booking.Agency{}, db.MapError(err)
+	}
+	return m.domain(), a.domain(), nil
+}
+
+// prefixed qualifies each of a comma-separated list of columns.
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (s *Store) retire(ctx context.Context, table, id string, at time.Time) error {
 	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE `+table+` SET retired_at = ? WHERE id = ? AND retired_at IS NULL`), at.UTC(), id)

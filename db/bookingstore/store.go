@@ -21,7 +21,7 @@ import (
 type Store struct {
 	db    *db.DB
 	cache *availabilityCache
-	stmts sync.Map // query → *sqlx.Stmt, for the queries availability asks on every call
+	stmts sync.Map // query → *sqlx.Stmt, for the queries availability and booking ask on every call
 }
 
 // prepared returns the prepared statement of query, preparing it the first

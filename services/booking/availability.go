@@ -82,7 +82,7 @@ func (s *service) query(ctx context.Context, req AvailabilityRequest) (availabil
 	if err := v.Err(); err != nil {
 		return availability.Query{}, Agency{}, err
 	}
-	mt, err := s.repo.MeetingType(ctx, req.MeetingTypeID)
+	mt, agency, err := s.repo.MeetingTypeAgency(ctx, req.MeetingTypeID)
 	if errors.Is(err, core.ErrNotFound) || (err == nil && mt.RetiredAt != nil) {
 		return availability.Query{}, Agency{}, fmt.Errorf("meeting_type_id %s: no such meeting type: %w", req.MeetingTypeID, core.ErrNotFound)
 	}
@@ -91,10 +91,6 @@ func (s *service) query(ctx context.Context, req AvailabilityRequest) (availabil
 	}
 	if !mt.Offers(req.Mode) {
 		return availability.Query{}, Agency{}, core.Invalid("mode", fmt.Sprintf("%s is not offered for this meeting type", req.Mode))
-	}
-	agency, err := s.repo.Agency(ctx, mt.AgencyID)
-	if err != nil {
-		return availability.Query{}, Agency{}, err
 	}
 	if req.OfficeID != "" {
 		o, err := s.ownOffice(ctx, agency.ID, req.OfficeID)
@@ -136,6 +132,7 @@ func (s *service) Availability(ctx context.Context, req AvailabilityRequest) (Av
 		return AvailabilityResult{}, err
 	}
 	named := mayNameStaff(ctx, agency.ID)
+	q.WithoutStaffIDs = !named
 	slots := availability.Compute(q)
 	out := AvailabilityResult{Slots: make([]Slot, len(slots)), TimeZone: agency.TimeZone}
 	for i, sl := range slots {

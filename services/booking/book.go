@@ -137,14 +137,10 @@ func (s *service) loadForBooking(ctx context.Context, meetingTypeID string, mode
 	if err != nil {
 		return bookingContext{}, err
 	}
-	mt, err := s.repo.MeetingType(ctx, meetingTypeID)
+	mt, agency, err := s.repo.MeetingTypeAgency(ctx, meetingTypeID)
 	if errors.Is(err, core.ErrNotFound) || (err == nil && mt.RetiredAt != nil) {
 		return bookingContext{}, fmt.Errorf("meeting_type_id %s: no such meeting type: %w", meetingTypeID, core.ErrNotFound)
 	}
-	if err != nil {
-		return bookingContext{}, err
-	}
-	agency, err := s.repo.Agency(ctx, mt.AgencyID)
 	if err != nil {
 		return bookingContext{}, err
 	}
@@ -185,30 +181,48 @@ func humanDuration(d time.Duration) string {
 	return fmt.Sprintf("%d minutes", int(d/time.Minute))
 }
 
-// findSlot returns the slot that starts at start, or the reason there is none:
+// findSlot returns the slots that start at start (one, or in person without
+// an office one per office, in office order), or the reason there is none:
 // a conflict when the time is bookable in principle but taken, invalid when
 // it never is. ignore is a block of the appointment being moved.
-func (s *service) findSlot(ctx context.Context, bc bookingContext, mode Mode, start time.Time, officeID, staffID string, ignore *Appointment) (Slot, error) {
+//
+// Unless fresh (or moving), the slots' staff may include some who are
+// already taken, and a slot may have no one free: the store's SlotData
+// leaves out busy time it would have to read (see Repository.SlotData). The
+// caller inserts a block for each candidate in turn, slot by slot, and the
+// database refuses the taken ones, so the first who is free in the
+// assignment order gets the meeting, as with fresh data; only the refusal
+// of a time that was already taken comes later, after the insert.
+func (s *service) findSlot(ctx context.Context, bc bookingContext, mode Mode, start time.Time, officeID, staffID string, ignore *Appointment, fresh bool) ([]Slot, error) {
 	if officeID != "" {
 		if _, err := s.ownOffice(ctx, bc.agency.ID, officeID); err != nil {
-			return Slot{}, err
+			return nil, err
 		}
 	}
 	now := s.clock.Now()
-	data, err := s.repo.AvailabilityData(ctx, bc.agency.ID, bc.mt.ID, start, start.Add(time.Minute), now)
+	var data AvailabilityData
+	var err error
+	if fresh || ignore != nil {
+		// Moving checks against fresh busy time: its new block goes in
+		// beside the one it gives up.
+		data, err = s.repo.AvailabilityData(ctx, bc.agency.ID, bc.mt.ID, start, start.Add(time.Minute), now)
+	} else {
+		data, err = s.repo.SlotData(ctx, bc.agency.ID, bc.mt.ID, staffID, start, start.Add(time.Minute), now)
+	}
 	if err != nil {
-		return Slot{}, err
+		return nil, err
 	}
 	// The data holds the agency's staff who serve the meeting type: a
 	// staff member asked for must be one of them.
 	if staffID != "" && !slices.ContainsFunc(data.Staff, func(st availability.Staff) bool { return st.ID == staffID }) {
-		return Slot{}, fmt.Errorf("staff_id %s: no staff member of this agency serves this meeting type: %w", staffID, core.ErrNotFound)
+		return nil, fmt.Errorf("staff_id %s: no staff member of this agency serves this meeting type: %w", staffID, core.ErrNotFound)
 	}
 	if ignore != nil {
 		from, to := ignore.Blocked()
 		for i := range data.Staff {
 			if data.Staff[i].ID == ignore.StaffID {
-				data.Staff[i].Busy = slices.DeleteFunc(data.Staff[i].Busy, func(b availability.Busy) bool {
+				// The store may share the busy time with other calls: edit a copy.
+				data.Staff[i].Busy = slices.DeleteFunc(slices.Clone(data.Staff[i].Busy), func(b availability.Busy) bool {
 					return b.Blocked().Start.Equal(from) && b.Blocked().End.Equal(to)
 				})
 			}
@@ -219,24 +233,25 @@ func (s *service) findSlot(ctx context.Context, bc bookingContext, mode Mode, st
 		Rules: bc.mt.Rules(), Mode: availability.Mode(mode), OfficeID: officeID, StaffID: staffID,
 		Staff: data.Staff, Closures: data.Closures, Holidays: availability.HolidayPolicy{Open: bc.agency.OpenHolidays},
 	}
-	pick := func(slots []availability.Slot) (Slot, bool) {
+	pick := func(slots []availability.Slot) []Slot {
+		var out []Slot
 		for _, sl := range slots {
 			if sl.Start.Equal(start) && (officeID == "" || sl.OfficeID == officeID) {
-				return Slot{Start: sl.Start, End: sl.End, Mode: mode, OfficeID: sl.OfficeID, StaffIDs: sl.StaffIDs}, true
+				out = append(out, Slot{Start: sl.Start, End: sl.End, Mode: mode, OfficeID: sl.OfficeID, StaffIDs: sl.StaffIDs})
 			}
 		}
-		return Slot{}, false
+		return out
 	}
-	if sl, ok := pick(availability.Compute(q)); ok {
+	if sl := pick(availability.Compute(q)); len(sl) > 0 {
 		return sl, nil
 	}
 	for i := range q.Staff {
 		q.Staff[i].Busy = nil
 	}
-	if _, ok := pick(availability.Compute(q)); ok {
-		return Slot{}, errTaken(bc.mt.ID, mode)
+	if len(pick(availability.Compute(q))) > 0 {
+		return nil, errTaken(bc.mt.ID, mode)
 	}
-	return Slot{}, core.Invalid("start", "is not a bookable time for this meeting type and mode; choose one from /v1/availability")
+	return nil, core.Invalid("start", "is not a bookable time for this meeting type and mode; choose one from /v1/availability")
 }
 
 func errTaken(meetingTypeID string, mode Mode) error {
@@ -302,25 +317,26 @@ func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error
 		return Appointment{}, err
 	}
 	var (
-		hold       Hold
-		candidates []string
-		officeID   string
+		hold  Hold
+		slots []Slot
 	)
 	if req.HoldID != "" {
 		if hold, err = s.usableHold(ctx, bc, req, now); err != nil {
 			return Appointment{}, err
 		}
-		candidates, officeID = []string{hold.StaffID}, hold.OfficeID
+		slots = []Slot{{OfficeID: hold.OfficeID, StaffIDs: []string{hold.StaffID}}}
 	} else {
-		slot, err := s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, req.StaffID, nil)
-		if err != nil {
+		// Naming the citizen other than by id may create their record
+		// (resolveCitizen, below); a time already taken must be refused
+		// before that, so it is checked against fresh busy time.
+		mayCreate := bc.caller.Kind != core.KindCitizen && req.Citizen.ID == ""
+		if slots, err = s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, req.StaffID, nil, mayCreate); err != nil {
 			return Appointment{}, err
 		}
-		if candidates, err = s.orderCandidates(ctx, bc, slot, req.StaffID); err != nil {
+		// The first slot's order now, before anything is written; further
+		// slots (other offices) only if its candidates are all taken.
+		if slots[0].StaffIDs, err = s.orderCandidates(ctx, bc, slots[0], req.StaffID); err != nil {
 			return Appointment{}, err
-		}
-		if req.Mode == InPerson {
-			officeID = slot.OfficeID
 		}
 	}
 	phone := ""
@@ -345,7 +361,7 @@ func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error
 	a := Appointment{
 		ID: core.NewID(), AgencyID: bc.agency.ID, MeetingTypeID: bc.mt.ID, CitizenID: bc.citizen.ID, CaseID: req.CaseID,
 		Mode: req.Mode, Status: Booked, Start: req.Start.UTC(), End: req.Start.Add(bc.mt.Duration).UTC(),
-		BufferBefore: bc.mt.BufferBefore, BufferAfter: bc.mt.BufferAfter, OfficeID: officeID, Notes: strings.TrimSpace(req.Notes),
+		BufferBefore: bc.mt.BufferBefore, BufferAfter: bc.mt.BufferAfter, Notes: strings.TrimSpace(req.Notes),
 		InterpreterLanguage: strings.TrimSpace(req.InterpreterLanguage), Accessibility: req.Accessibility,
 		AccessibilityOther: strings.TrimSpace(req.AccessibilityOther), BookedBy: principalKey(bc.caller),
 		Version: 1, CreatedAt: now, UpdatedAt: now,
@@ -378,22 +394,40 @@ func (s *service) Book(ctx context.Context, req BookRequest) (Appointment, error
 	// booking's transaction, where a citizen's concurrent bookings take
 	// turns (ErrTooManyActive).
 
-	// Without a hold two bookings may pick the same staff member at once;
-	// the database lets one through and the other tries the next free
-	// colleague. A hold's block becomes the appointment's and cannot be lost.
-	for _, staffID := range candidates {
-		a.StaffID = staffID
-		err := s.repo.BookAppointment(ctx, a, s.blockFor(a), hold.ID, s.appointmentEvent(ctx, EventAppointmentBooked, a, nil, ""))
-		switch {
-		case hold.ID != "" && errors.Is(err, core.ErrNotFound):
-			return Appointment{}, core.Invalid("hold_id", "the hold has expired; choose a time again")
-		case errors.Is(err, core.ErrConflict) && !errors.Is(err, ErrTooManyActive):
-			continue
-		case err != nil:
-			return Appointment{}, err
+	// Without a hold two bookings may pick the same staff member at once,
+	// and a candidate may be taken already (see findSlot); the database
+	// lets one through and the other tries the next colleague. A hold's
+	// block becomes the appointment's and cannot be lost.
+	tried := map[string]bool{}
+	for i, slot := range slots {
+		candidates := slot.StaffIDs
+		if i > 0 {
+			if candidates, err = s.orderCandidates(ctx, bc, slot, req.StaffID); err != nil {
+				return Appointment{}, err
+			}
 		}
-		s.record(ctx, "appointment.booked", "appointment", a.ID, a.AgencyID)
-		return s.local(ctx, a), nil
+		a.OfficeID = ""
+		if req.Mode == InPerson {
+			a.OfficeID = slot.OfficeID
+		}
+		for _, staffID := range candidates {
+			if tried[staffID] {
+				continue
+			}
+			tried[staffID] = true
+			a.StaffID = staffID
+			err := s.repo.BookAppointment(ctx, a, s.blockFor(a), hold.ID, s.appointmentEvent(ctx, EventAppointmentBooked, a, nil, ""))
+			switch {
+			case hold.ID != "" && errors.Is(err, core.ErrNotFound):
+				return Appointment{}, core.Invalid("hold_id", "the hold has expired; choose a time again")
+			case errors.Is(err, core.ErrConflict) && !errors.Is(err, ErrTooManyActive):
+				continue
+			case err != nil:
+				return Appointment{}, err
+			}
+			s.record(ctx, "appointment.booked", "appointment", a.ID, a.AgencyID)
+			return s.local(ctx, a), nil
+		}
 	}
 	return Appointment{}, errTaken(bc.mt.ID, req.Mode)
 }
@@ -466,34 +500,41 @@ func (s *service) PlaceHold(ctx context.Context, req HoldRequest) (Hold, error) 
 	if err := checkWindow(bc.mt, req.Start, now); err != nil {
 		return Hold{}, err
 	}
-	slot, err := s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, "", nil)
-	if err != nil {
-		return Hold{}, err
-	}
-	candidates, err := s.orderCandidates(ctx, bc, slot, "")
+	slots, err := s.findSlot(ctx, bc, req.Mode, req.Start, req.OfficeID, "", nil, false)
 	if err != nil {
 		return Hold{}, err
 	}
 	h := Hold{ID: core.NewID(), AgencyID: bc.agency.ID, MeetingTypeID: bc.mt.ID, Mode: req.Mode, Start: req.Start.UTC(),
 		End: req.Start.Add(bc.mt.Duration).UTC(), ExpiresAt: now.Add(s.holdTTL), Holder: principalKey(bc.caller), CreatedAt: now}
-	if req.Mode == InPerson {
-		h.OfficeID = slot.OfficeID
-	}
-	for _, staffID := range candidates {
-		h.StaffID = staffID
-		expires := h.ExpiresAt
-		b := Block{ID: h.ID, StaffID: staffID, Kind: "hold", Start: h.Start, End: h.End,
-			From: h.Start.Add(-bc.mt.BufferBefore), To: h.End.Add(bc.mt.BufferAfter), ExpiresAt: &expires}
-		err := s.repo.CreateHold(ctx, h, b, now)
-		if errors.Is(err, core.ErrConflict) {
-			continue
-		}
+	tried := map[string]bool{}
+	for _, slot := range slots {
+		candidates, err := s.orderCandidates(ctx, bc, slot, "")
 		if err != nil {
 			return Hold{}, err
 		}
-		loc := bc.agency.Location()
-		h.Start, h.End, h.ExpiresAt = h.Start.In(loc), h.End.In(loc), h.ExpiresAt.In(loc)
-		return h, nil
+		if req.Mode == InPerson {
+			h.OfficeID = slot.OfficeID
+		}
+		for _, staffID := range candidates {
+			if tried[staffID] {
+				continue
+			}
+			tried[staffID] = true
+			h.StaffID = staffID
+			expires := h.ExpiresAt
+			b := Block{ID: h.ID, StaffID: staffID, Kind: "hold", Start: h.Start, End: h.End,
+				From: h.Start.Add(-bc.mt.BufferBefore), To: h.End.Add(bc.mt.BufferAfter), ExpiresAt: &expires}
+			err := s.repo.CreateHold(ctx, h, b, now)
+			if errors.Is(err, core.ErrConflict) {
+				continue
+			}
+			if err != nil {
+				return Hold{}, err
+			}
+			loc := bc.agency.Location()
+			h.Start, h.End, h.ExpiresAt = h.Start.In(loc), h.End.In(loc), h.ExpiresAt.In(loc)
+			return h, nil
+		}
 	}
 	return Hold{}, errTaken(bc.mt.ID, req.Mode)
 }

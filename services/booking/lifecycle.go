@@ -120,10 +120,11 @@ func (s *service) Reschedule(ctx context.Context, req RescheduleRequest) (Appoin
 	if a.Mode == InPerson {
 		officeID = a.OfficeID
 	}
-	slot, err := s.findSlot(ctx, bc, a.Mode, req.Start, officeID, req.StaffID, &a)
+	slots, err := s.findSlot(ctx, bc, a.Mode, req.Start, officeID, req.StaffID, &a, true)
 	if err != nil {
 		return Appointment{}, err
 	}
+	slot := slots[0] // read fresh, so someone there is free
 	prefer := req.StaffID
 	if prefer == "" {
 		prefer = a.StaffID // keep the same person when they are free

@@ -95,6 +95,8 @@ type Repository interface {
 	RetireOffice(ctx context.Context, id string, at time.Time) error
 	MeetingTypes(ctx context.Context, agencyID string) ([]MeetingType, error) // not retired
 	MeetingType(ctx context.Context, id string) (MeetingType, error)
+	// MeetingTypeAgency is MeetingType and the Agency it belongs to, together.
+	MeetingTypeAgency(ctx context.Context, id string) (MeetingType, Agency, error)
 	SaveMeetingType(ctx context.Context, mt MeetingType) error
 	RetireMeetingType(ctx context.Context, id string, at time.Time) error
 	StaffMembers(ctx context.Context, agencyID string) ([]StaffMember, error) // not retired
@@ -141,8 +143,16 @@ type Repository interface {
 	UpdateCallback(ctx context.Context, c Callback, expectVersion int, ev Event) error
 	// AvailabilityData loads the staff serving the meeting type, with their
 	// absences and busy time around [from, to) (holds that expired by now
-	// excluded), and the agency's closures.
+	// excluded), and the agency's closures. The staff members' Busy and
+	// Schedule may be shared with other calls: read them, do not edit them
+	// in place.
 	AvailabilityData(ctx context.Context, agencyID, meetingTypeID string, from, to, now time.Time) (AvailabilityData, error)
+	// SlotData is AvailabilityData for checking a booking or a hold whose
+	// block the database will refuse if it overlaps: it reads no blocks, and
+	// a staff member whose busy time the store does not hold current comes
+	// without any, so counts as free until the insert says otherwise. With
+	// a staffID, that staff member alone.
+	SlotData(ctx context.Context, agencyID, meetingTypeID, staffID string, from, to, now time.Time) (AvailabilityData, error)
 }
 
 // PageRequest asks for one page of a list.

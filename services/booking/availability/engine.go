@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidbok/tidbok/core"
@@ -28,6 +29,10 @@ type Query struct {
 	Staff    []Staff
 	Closures []Closure
 	Holidays HolidayPolicy
+	// WithoutStaffIDs leaves Slot.StaffIDs empty, for callers who may not
+	// see who is free: listing the staff of every slot is a good part of
+	// the work.
+	WithoutStaffIDs bool
 }
 
 // Slot is one bookable time.
@@ -114,6 +119,7 @@ func Compute(q Query) []Slot {
 	if !ok {
 		return nil
 	}
+	defer e.release()
 	return e.slots()
 }
 
@@ -125,6 +131,7 @@ func Days(q Query) []Date {
 	if !ok {
 		return nil
 	}
+	defer e.release()
 	return e.days()
 }
 
@@ -151,6 +158,24 @@ type engine struct {
 	sorted            []hit
 	perm              []int32
 	dayScratch        []Slot
+	// Arenas for the staff's prepared hours and blocked time: one growing
+	// slice each instead of two small ones per staff member.
+	hourArena []placeHours
+	spanArena []span
+}
+
+// engines keeps engines between queries, so their buffers are reused:
+// without, a query of 200 staff over four weeks allocated about a
+// megabyte, and the garbage collection it caused cost as much again.
+var engines = sync.Pool{New: func() any { return new(engine) }}
+
+// release returns e to the pool. Nothing the caller keeps points into its
+// buffers: slots and their staff lists are allocated apart.
+func (e *engine) release() {
+	clear(e.staff[:cap(e.staff)]) // drop the pointers into the query
+	clear(e.dayScratch[:cap(e.dayScratch)])
+	e.q = nil
+	engines.Put(e)
 }
 
 type staffPrep struct {
@@ -182,18 +207,24 @@ func newEngine(q *Query) (*engine, bool) {
 		return nil, false
 	}
 	now := nanos(q.Now)
-	e := &engine{
+	lo, hi := max(nanos(q.From), now+int64(r.MinNotice)), min(nanos(q.To), now+int64(r.Horizon)+1)
+	if lo >= hi {
+		return nil, false
+	}
+	e := engines.Get().(*engine)
+	*e = engine{
 		q:        q,
-		lo:       max(nanos(q.From), now+int64(r.MinNotice)),
-		hi:       min(nanos(q.To), now+int64(r.Horizon)+1),
+		lo:       lo,
+		hi:       hi,
 		dur:      int64(r.Duration),
 		bb:       int64(r.BufferBefore),
 		ba:       int64(r.BufferAfter),
 		step:     int64(r.Step),
 		inPerson: q.Mode == InPerson,
-	}
-	if e.lo >= e.hi {
-		return nil, false
+		// The buffers of the engine's last query.
+		staff: e.staff[:0], hits: e.hits, dayHours: e.dayHours[:0], pieces: e.pieces[:0], counts: e.counts,
+		sorted: e.sorted, perm: e.perm[:0], dayScratch: e.dayScratch[:0],
+		hourArena: e.hourArena[:0], spanArena: e.spanArena[:0],
 	}
 	e.winLo, e.winHi = e.lo-e.bb, e.hi+e.dur+e.ba
 	first := DateOf(time.Unix(0, e.lo).In(q.Location))
@@ -213,7 +244,6 @@ func newEngine(q *Query) (*engine, bool) {
 	}
 
 	offices := map[string]bool{}
-	e.staff = make([]staffPrep, 0, len(q.Staff))
 	for i := range q.Staff {
 		s := &q.Staff[i]
 		if !e.eligible(s) {
@@ -243,7 +273,13 @@ func newEngine(q *Query) (*engine, bool) {
 			e.placeOf[o] = int32(i)
 		}
 	}
-	e.hits = make([][]hit, len(e.places))
+	if cap(e.hits) < len(e.places) {
+		e.hits = make([][]hit, len(e.places))
+	}
+	e.hits = e.hits[:len(e.places)]
+	for i := range e.hits {
+		e.hits[i] = e.hits[i][:0]
+	}
 	return e, true
 }
 
@@ -271,16 +307,18 @@ func (e *engine) place(s *Staff, officeID string) (int32, bool) {
 func (e *engine) prepare(sp *staffPrep) {
 	sp.ready = true
 	s := sp.s
-	sp.weekly = make([]placeHours, 0, len(s.Schedule.Weekly))
+	at := len(e.hourArena)
 	for _, w := range s.Schedule.Weekly {
 		if w.Weekday < time.Sunday || w.Weekday > time.Saturday || !validClocks(w.Start, w.End) {
 			continue
 		}
 		if p, ok := e.place(s, w.OfficeID); ok {
-			sp.weekly = append(sp.weekly, placeHours{w.Weekday, p, w.Start, w.End})
+			e.hourArena = append(e.hourArena, placeHours{w.Weekday, p, w.Start, w.End})
 		}
 	}
-	sp.weekly = mergeHours(sp.weekly)
+	sp.weekly = mergeHours(e.hourArena[at:])
+	sp.weekly = sp.weekly[:len(sp.weekly):len(sp.weekly)]
+	e.hourArena = e.hourArena[:at+len(sp.weekly)]
 	for i, k := 0, 0; i < 7; i++ {
 		for k < len(sp.weekly) && int(sp.weekly[k].wd) <= i {
 			k++
@@ -304,11 +342,11 @@ func (e *engine) prepare(sp *staffPrep) {
 func (e *engine) prepareBlocked(sp *staffPrep) {
 	sp.blockedReady = true
 	s := sp.s
-	sp.blocked = make([]span, 0, len(s.Busy)+len(s.Schedule.Absences))
+	at := len(e.spanArena)
 	for _, b := range s.Busy {
 		lo, hi := nanos(b.Start)-int64(b.BufferBefore), nanos(b.End)+int64(b.BufferAfter)
 		if hi > e.winLo && lo < e.winHi && lo < hi {
-			sp.blocked = append(sp.blocked, span{lo, hi})
+			e.spanArena = append(e.spanArena, span{lo, hi})
 		}
 	}
 	calFirst, calLast := e.cal.days[0].date, e.cal.days[len(e.cal.days)-1].date
@@ -317,10 +355,12 @@ func (e *engine) prepareBlocked(sp *staffPrep) {
 			continue // history or far future: skip the zone arithmetic
 		}
 		if lo, hi := e.cal.startOf(a.Start), e.cal.endOf(a.End); hi > e.winLo && lo < e.winHi && lo < hi {
-			sp.blocked = append(sp.blocked, span{lo, hi})
+			e.spanArena = append(e.spanArena, span{lo, hi})
 		}
 	}
-	sp.blocked = mergeSpans(sp.blocked)
+	sp.blocked = mergeSpans(e.spanArena[at:])
+	sp.blocked = sp.blocked[:len(sp.blocked):len(sp.blocked)]
+	e.spanArena = e.spanArena[:at+len(sp.blocked)]
 }
 
 func validClocks(start, end Clock) bool { return start >= 0 && end <= EndOfDay && start < end }
@@ -559,20 +599,23 @@ func (e *engine) flush(out []Slot, d *dayInfo, place int32) []Slot {
 	loc, mode, office := e.q.Location, e.q.Mode, e.places[place]
 	// One exact allocation for the day's staff lists; each slot gets a
 	// capped window of it so appending to one cannot change the next.
-	ids := make([]string, len(sorted))
+	var ids []string
+	if !e.q.WithoutStaffIDs {
+		ids = make([]string, len(sorted))
+	}
 	for i := 0; i < len(sorted); {
 		t, from := sorted[i].t, i
 		for ; i < len(sorted) && sorted[i].t == t; i++ {
-			ids[i] = e.staff[sorted[i].staff].s.ID
+			if ids != nil {
+				ids[i] = e.staff[sorted[i].staff].s.ID
+			}
 		}
 		start := time.Unix(0, t).In(loc)
-		out = append(out, Slot{
-			Start:    start,
-			End:      start.Add(time.Duration(e.dur)),
-			Mode:     mode,
-			OfficeID: office,
-			StaffIDs: ids[from:i:i],
-		})
+		sl := Slot{Start: start, End: start.Add(time.Duration(e.dur)), Mode: mode, OfficeID: office}
+		if ids != nil {
+			sl.StaffIDs = ids[from:i:i]
+		}
+		out = append(out, sl)
 	}
 	e.hits[place] = hs[:0]
 	return out

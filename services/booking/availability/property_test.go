@@ -32,6 +32,18 @@ func TestComputeAgreesWithMinuteByMinuteOracle(t *testing.T) {
 				i, q.Location, q.From.In(q.Location), q.To.In(q.Location), q.Mode, q.OfficeID, q.StaffID, q.Rules, diff(g, want))
 		}
 		checkSlotInvariants(t, i, q, got)
+		// Without staff lists: the same slots, and nobody named.
+		anon := q
+		anon.WithoutStaffIDs = true
+		bare := Compute(anon)
+		if len(bare) != len(got) {
+			t.Fatalf("case %d: %d slots without staff lists, %d with", i, len(bare), len(got))
+		}
+		for k := range bare {
+			if !bare[k].Start.Equal(got[k].Start) || bare[k].OfficeID != got[k].OfficeID || bare[k].StaffIDs != nil {
+				t.Fatalf("case %d: slot %d without staff lists = %+v, with = %+v", i, k, bare[k], got[k])
+			}
+		}
 		var dates []Date
 		for _, s := range got {
 			if d := DateOf(s.Start); len(dates) == 0 || dates[len(dates)-1] != d {
