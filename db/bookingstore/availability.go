@@ -102,7 +102,7 @@ type rangeRow struct {
 
 // eligible is one staff member who serves the meeting type, as availability
 // needs them, with the versions of their details (booking_staff.version,
-// migration 00010) and of their blocks (booking_staff_busy).
+// migration 00016) and of their blocks (booking_staff_busy).
 type eligible struct {
 	id          string
 	modes       []availability.Mode
@@ -554,7 +554,7 @@ func (e *busyEntry) viewAt(now int64) *liveView {
 
 // availabilityCache keeps what AvailabilityData read, per staff member: the
 // decoded schedule and the offices, valid while the staff member's version
-// (booking_staff.version, kept by triggers, migration 00010) is unchanged,
+// (booking_staff.version, kept by triggers, migration 00016) is unchanged,
 // and the busy time, valid while their change count (booking_staff_busy,
 // kept by triggers on booking_blocks) is unchanged. Each call still reads
 // the staff rows with their counts, so every process sees every change at
