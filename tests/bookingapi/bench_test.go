@@ -155,13 +155,15 @@ func apptBenchRun(b *testing.B, n int, book func() error) float64 {
 	return rate
 }
 
+// Each variant books into a database of its own, so none meets tables the
+// one before it filled.
 func BenchmarkApptBookingPostgres(b *testing.B) {
-	d := dbtest.Postgres(b)
 	ctx := context.Background()
 	const staff, weeks = 32, 8
 	var serviceRate, rawRate float64
 
 	b.Run("service", func(b *testing.B) {
+		d := dbtest.Postgres(b)
 		pool := seedApptPool(b, d, staff, weeks)
 		svc := booking.NewService(bookingstore.New(d), apptFixedClock(apptBenchNow), booking.WithCitizens(apptCitizens{}))
 		caller := core.WithPrincipal(ctx, core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleCaseworker, AgencyID: pool.agency})
@@ -174,6 +176,7 @@ func BenchmarkApptBookingPostgres(b *testing.B) {
 	})
 
 	b.Run("raw-sql", func(b *testing.B) {
+		d := dbtest.Postgres(b)
 		pool := seedApptPool(b, d, staff, weeks)
 		now := apptBenchNow.UTC()
 		payload, _ := json.Marshal(map[string]any{"appointment": map[string]any{"status": "booked"}})
@@ -189,6 +192,7 @@ func BenchmarkApptBookingPostgres(b *testing.B) {
 	// baseline, as the service prepares its statements too.
 	var preparedRate float64
 	b.Run("raw-sql-prepared", func(b *testing.B) {
+		d := dbtest.Postgres(b)
 		pool := seedApptPool(b, d, staff, weeks)
 		now := apptBenchNow.UTC()
 		payload, _ := json.Marshal(map[string]any{"appointment": map[string]any{"status": "booked"}})
