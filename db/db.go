@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -154,6 +155,30 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
 		return MapError(err)
 	}
 	return nil
+}
+
+// RetryTx is InTx that runs fn again, up to three times in all, when
+// PostgreSQL aborts the transaction for a deadlock or a serialization
+// failure. Two concurrent inserts into an exclusion constraint (a staff
+// member's booked time) can each find the other's uncommitted row and wait
+// for it; PostgreSQL then aborts one. Run again, it finds the other's row
+// committed and gets the plain conflict it would have got one at a time. fn
+// must do nothing outside the transaction, as it may run more than once.
+func (d *DB) RetryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		err := d.InTx(ctx, fn)
+		if attempt == attempts || !retryable(err) {
+			return err
+		}
+		// A short random pause, so the two that met do not meet again.
+		pause := time.Duration(attempt) * time.Duration(1+rand.IntN(5)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
 }
 
 // Ready checks that the database answers, for /readyz.

@@ -37,6 +37,13 @@ func (e *kindError) Unwrap() []error { return []error{e.kind, e.cause} }
 // Cause returns the driver's error, for logging.
 func (e *kindError) Cause() error { return e.cause }
 
+// retryable reports whether err is PostgreSQL aborting a transaction that
+// would succeed run again: a deadlock or a serialization failure.
+func retryable(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && (pqErr.Code == "40P01" || pqErr.Code == "40001")
+}
+
 // MapError turns a driver error into one of core's error kinds. Errors it
 // does not know pass through unchanged: they are the server's fault and
 // become 500s.

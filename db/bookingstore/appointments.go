@@ -197,7 +197,7 @@ func (s *Store) BookAppointment(ctx context.Context, a booking.Appointment, b bo
 	if s.db.Dialect == db.Postgres && holdID == "" {
 		return s.bookPostgres(ctx, a, b, ev)
 	}
-	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.RetryTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.checkActiveLimit(ctx, tx, a, ev.OccurredAt); err != nil {
 			return err
 		}
@@ -267,7 +267,7 @@ func (s *Store) bookPostgres(ctx context.Context, a booking.Appointment, b booki
 	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.RetryTx(ctx, func(tx *sqlx.Tx) error {
 		var locked, expired int
 		if err := tx.StmtxContext(ctx, lock).QueryRowxContext(ctx, "booking/citizen/"+a.CitizenID, b.StaffID, ev.OccurredAt.UTC()).
 			Scan(&locked, &expired); err != nil {
@@ -294,8 +294,13 @@ func (s *Store) bookPostgres(ctx context.Context, a booking.Appointment, b booki
 	})
 }
 
-func (s *Store) CreateHold(ctx context.Context, h booking.Hold, b booking.Block, now time.Time) error {
-	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+func (s *Store) CreateHold(ctx context.Context, h booking.Hold, b booking.Block, now time.Time, maxHeld int) error {
+	return s.db.RetryTx(ctx, func(tx *sqlx.Tx) error {
+		if maxHeld > 0 {
+			if err := s.checkHeld(ctx, tx, h.Holder, now, maxHeld); err != nil {
+				return err
+			}
+		}
 		if err := s.takeBlock(ctx, tx, b, now); err != nil {
 			return err
 		}
@@ -307,6 +312,26 @@ func (s *Store) CreateHold(ctx context.Context, h booking.Hold, b booking.Block,
 			VALUES (?, ?, ?, ?, ?, ?, ?)`), h.ID, h.AgencyID, h.MeetingTypeID, string(h.Mode), office, h.Holder, h.CreatedAt.UTC())
 		return db.MapError(err)
 	})
+}
+
+// checkHeld refuses a holder who already keeps maxHeld unexpired holds. On
+// PostgreSQL a lock per holder makes concurrent holds of one holder count
+// one after the other; SQLite's writes are serialised already.
+func (s *Store) checkHeld(ctx context.Context, tx *sqlx.Tx, holder string, now time.Time, maxHeld int) error {
+	if s.db.Dialect == db.Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "booking/holder/"+holder); err != nil {
+			return db.MapError(err)
+		}
+	}
+	var held int
+	if err := tx.GetContext(ctx, &held, tx.Rebind(`SELECT count(*) FROM booking_holds h JOIN booking_blocks b ON b.id = h.id
+		WHERE h.holder = ? AND b.expires_at > ?`), holder, s.instant(now)); err != nil {
+		return db.MapError(err)
+	}
+	if held >= maxHeld {
+		return fmt.Errorf("you already hold %d time(s), the most one person may at once; %w", held, booking.ErrTooManyHolds)
+	}
+	return nil
 }
 
 func (s *Store) Hold(ctx context.Context, id string) (booking.Hold, error) {
@@ -379,7 +404,7 @@ func (s *Store) lockStaff(ctx context.Context, tx *sqlx.Tx, ids ...string) error
 }
 
 func (s *Store) UpdateAppointment(ctx context.Context, a booking.Appointment, expectVersion int, release bool, next *booking.Block, ev booking.Event) error {
-	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
+	return s.db.RetryTx(ctx, func(tx *sqlx.Tx) error {
 		var old struct {
 			Block   sql.NullString `db:"block_id"`
 			StaffID string         `db:"staff_id"`

@@ -33,6 +33,10 @@ var transitions = map[Status][]Status{
 // turns, so a double click cannot pass it.
 var ErrTooManyActive = fmt.Errorf("cancel or attend one first: %w", core.ErrConflict)
 
+// ErrTooManyHolds is the conflict of a hold beyond what one citizen may
+// keep at once: without a limit, one person could hold every free time.
+var ErrTooManyHolds = fmt.Errorf("book one of them or let it expire first: %w", core.ErrConflict)
+
 // Active reports whether the appointment still holds its time.
 func (s Status) Active() bool { return s == Booked || s == Arrived }
 

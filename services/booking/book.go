@@ -74,6 +74,15 @@ func WithHoldTTL(d time.Duration) Option { return func(s *service) { s.holdTTL =
 // DefaultHoldTTL is how long a hold keeps a slot unless configured.
 const DefaultHoldTTL = 10 * time.Minute
 
+// WithMaxCitizenHolds sets how many unexpired holds one citizen may keep at
+// once; 0 or less means no limit.
+func WithMaxCitizenHolds(n int) Option { return func(s *service) { s.maxCitizenHolds = n } }
+
+// DefaultMaxCitizenHolds is how many unexpired holds one citizen may keep
+// unless configured: enough to compare a few times, too few to empty a
+// day's calendar. Staff and integrations hold for the agency, unlimited.
+const DefaultMaxCitizenHolds = 3
+
 // BookRequest books a meeting.
 type BookRequest struct {
 	MeetingTypeID       string
@@ -506,6 +515,10 @@ func (s *service) PlaceHold(ctx context.Context, req HoldRequest) (Hold, error) 
 	}
 	h := Hold{ID: core.NewID(), AgencyID: bc.agency.ID, MeetingTypeID: bc.mt.ID, Mode: req.Mode, Start: req.Start.UTC(),
 		End: req.Start.Add(bc.mt.Duration).UTC(), ExpiresAt: now.Add(s.holdTTL), Holder: principalKey(bc.caller), CreatedAt: now}
+	maxHeld := 0
+	if bc.caller.Kind == core.KindCitizen {
+		maxHeld = s.maxCitizenHolds
+	}
 	tried := map[string]bool{}
 	for _, slot := range slots {
 		candidates, err := s.orderCandidates(ctx, bc, slot, "")
@@ -524,8 +537,8 @@ func (s *service) PlaceHold(ctx context.Context, req HoldRequest) (Hold, error) 
 			expires := h.ExpiresAt
 			b := Block{ID: h.ID, StaffID: staffID, Kind: "hold", Start: h.Start, End: h.End,
 				From: h.Start.Add(-bc.mt.BufferBefore), To: h.End.Add(bc.mt.BufferAfter), ExpiresAt: &expires}
-			err := s.repo.CreateHold(ctx, h, b, now)
-			if errors.Is(err, core.ErrConflict) {
+			err := s.repo.CreateHold(ctx, h, b, now, maxHeld)
+			if errors.Is(err, core.ErrConflict) && !errors.Is(err, ErrTooManyHolds) {
 				continue
 			}
 			if err != nil {

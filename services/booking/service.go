@@ -121,8 +121,10 @@ type Repository interface {
 	// MaxActivePerCitizen is ErrTooManyActive, whatever the concurrency.
 	BookAppointment(ctx context.Context, a Appointment, b Block, holdID string, ev Event) error
 	// CreateHold stores a hold and its block; overlap is ErrConflict. Expired
-	// holds of the staff member are removed first.
-	CreateHold(ctx context.Context, h Hold, b Block, now time.Time) error
+	// holds of the staff member are removed first. With maxHeld > 0, a hold
+	// that would give its holder more than maxHeld unexpired holds is
+	// ErrTooManyHolds, whatever the concurrency.
+	CreateHold(ctx context.Context, h Hold, b Block, now time.Time, maxHeld int) error
 	Hold(ctx context.Context, id string) (Hold, error)
 	Appointment(ctx context.Context, id string) (Appointment, error)
 	// UpdateAppointment stores a changed appointment if it is still at
@@ -181,7 +183,9 @@ type service struct {
 	videoBaseURL string
 	organizer    string
 	holdTTL      time.Duration
-	zones        zones
+	// maxCitizenHolds bounds a citizen's unexpired holds; 0: unbounded.
+	maxCitizenHolds int
+	zones           zones
 }
 
 // NewService returns the booking service on top of repo.
@@ -189,7 +193,8 @@ func NewService(repo Repository, clock core.Clock, opts ...Option) Service {
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
-	s := &service{repo: repo, clock: clock, videoBaseURL: "https://meet.jit.si", holdTTL: DefaultHoldTTL}
+	s := &service{repo: repo, clock: clock, videoBaseURL: "https://meet.jit.si", holdTTL: DefaultHoldTTL,
+		maxCitizenHolds: DefaultMaxCitizenHolds}
 	for _, o := range opts {
 		o(s)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/dbtest"
+	"github.com/tidbok/tidbok/services/booking"
 )
 
 // freeStaff returns the staff members free at start for mode, as staff see them.
@@ -125,15 +126,37 @@ func TestHolds(t *testing.T) {
 		})
 
 		t.Run("holds take the free staff one by one and then the slot is taken", func(t *testing.T) {
+			// Staff hold for the agency, with no limit of their own.
 			slot := at(3, 9, 0)
 			for range 3 {
-				hold(t, anna.Token, slot)
+				hold(t, e.workerA, slot)
 			}
 			r := e.call(t, "POST", "/v1/availability/holds", anna.Token, map[string]any{
 				"meeting_type_id": e.meetingType, "mode": "video", "start": slot.Format(time.RFC3339)})
 			wantTaken(t, r)
 			wantTaken(t, e.call(t, "POST", "/v1/appointments", e.workerA, e.bookBody(slot, "video",
 				"citizen", map[string]any{"personal_identity_number": personalNumber(1)})))
+		})
+
+		t.Run("a citizen keeps at most three holds at once", func(t *testing.T) {
+			cecilia := e.signInCitizen(t, "cecilia@example.se")
+			for i := range booking.DefaultMaxCitizenHolds {
+				hold(t, cecilia.Token, at(4, 9+i, 0))
+			}
+			fourth := func() response {
+				return e.call(t, "POST", "/v1/availability/holds", cecilia.Token, map[string]any{
+					"meeting_type_id": e.meetingType, "mode": "video", "start": at(4, 13, 0).Format(time.RFC3339)})
+			}
+			p := wantProblem(t, fourth(), http.StatusConflict)
+			if !strings.Contains(p.Detail, "hold") {
+				t.Fatalf("the fourth hold's 409 does not say why: %+v", p)
+			}
+			if free := e.freeStaff(t, at(4, 13, 0), "video"); len(free) != 3 {
+				t.Fatalf("the refused hold took time: %d staff free at 13:00, want 3", len(free))
+			}
+			// Expired holds no longer count.
+			e.clock.Advance(booking.DefaultHoldTTL + time.Minute)
+			wantStatus(t, fourth(), http.StatusCreated)
 		})
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/dbtest"
+	"github.com/tidbok/tidbok/services/booking"
 )
 
 // race sends the n requests build makes at once — they all wait for one
@@ -52,6 +53,16 @@ func (e *apptEnv) race(t *testing.T, n int, build func(i int) *http.Request) []r
 	return out
 }
 
+// firstOther returns the body of an answer neither 201 nor 409, if any.
+func firstOther(byStatus map[int][]response) string {
+	for status, rs := range byStatus {
+		if status != http.StatusCreated && status != http.StatusConflict {
+			return string(rs[0].Body)
+		}
+	}
+	return "none"
+}
+
 func byStatus(rs []response) map[int][]response {
 	out := map[int][]response{}
 	for _, r := range rs {
@@ -88,7 +99,8 @@ func TestConcurrentBookings(t *testing.T) {
 			})
 			got := byStatus(answers)
 			if len(got[http.StatusCreated]) != len(e.staff) || len(got[http.StatusConflict]) != n-len(e.staff) {
-				t.Fatalf("answers by status = %v, want %d × 201 and %d × 409", statusCounts(answers), len(e.staff), n-len(e.staff))
+				t.Fatalf("answers by status = %v, want %d × 201 and %d × 409; first unexpected: %s",
+					statusCounts(answers), len(e.staff), n-len(e.staff), firstOther(got))
 			}
 			staff := map[string]bool{}
 			for _, r := range got[http.StatusCreated] {
@@ -258,5 +270,25 @@ func TestConcurrentCallbackClaims(t *testing.T) {
 				t.Fatalf("%d claimed events, want 6", n)
 			}
 		})
+	})
+}
+
+func TestConcurrentHoldsOfOneCitizen(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		dora := e.signInCitizen(t, "dora@example.se")
+		// Ten different times at once: the limit holds under concurrency.
+		rs := e.race(t, 10, func(i int) *http.Request {
+			return e.request(t, "POST", "/v1/availability/holds", dora.Token, map[string]any{
+				"meeting_type_id": e.meetingType, "mode": "video", "start": at(2, 9+i/2, 30*(i%2)).Format(time.RFC3339)})
+		})
+		got := byStatus(rs)
+		if len(got[http.StatusCreated]) != booking.DefaultMaxCitizenHolds || len(got[http.StatusConflict]) != 10-booking.DefaultMaxCitizenHolds {
+			counts := map[int]int{}
+			for s, list := range got {
+				counts[s] = len(list)
+			}
+			t.Fatalf("answers by status = %v, want %d × 201 and the rest 409", counts, booking.DefaultMaxCitizenHolds)
+		}
 	})
 }
