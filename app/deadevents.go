@@ -107,4 +107,3 @@ func (g deadEventGauge) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(g.desc, prometheus.GaugeValue, float64(counts[c]), c)
 	}
 }
-
