@@ -134,9 +134,17 @@ func (p Pump) Poll(ctx context.Context) (int, error) {
 			return 0, err
 		}
 	}
+	// Only events not yet consumed can have failed: after the first poll
+	// that is the new ones, not the whole lookback.
+	var pending []string
+	for _, id := range ids {
+		if !consumed[id] {
+			pending = append(pending, id)
+		}
+	}
 	failures := map[string]bool{}
-	if p.Failures != nil && len(events) > 0 {
-		if failures, err = p.Failures.Failures(ctx, p.Name, ids); err != nil {
+	if p.Failures != nil && len(pending) > 0 {
+		if failures, err = p.Failures.Failures(ctx, p.Name, pending); err != nil {
 			return 0, err
 		}
 	}
