@@ -249,3 +249,32 @@ func (e *env) clientToken(t *testing.T, id, secret string) string {
 	}
 	return accessToken(t, response{Status: res.StatusCode, Header: res.Header, Body: body})
 }
+
+// The hourly pruning deletes the records of events consumed before its
+// cutoff, and only those.
+func TestPruningConsumedRecords(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		ctx := context.Background()
+		e.book(t, e.freeSlots(t, 1)[0], map[string]string{"email": "anna@example.se"})
+		e.pump(t)
+		count := func() int {
+			t.Helper()
+			var n int
+			if err := d.GetContext(ctx, &n, `SELECT count(*) FROM notify_consumed`); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := count()
+		if before == 0 {
+			t.Fatal("the pumps recorded nothing consumed")
+		}
+		if n, err := e.server.PruneConsumed(ctx, time.Now().Add(-app.ConsumedRetention)); err != nil || n != 0 || count() != before {
+			t.Fatalf("pruning records older than the retention deleted %d (%v) of today's %d", n, err, before)
+		}
+		if n, err := e.server.PruneConsumed(ctx, time.Now().Add(time.Minute)); err != nil || n != int64(before) || count() != 0 {
+			t.Fatalf("pruning everything deleted %d (%v) of %d", n, err, before)
+		}
+	})
+}
