@@ -23,6 +23,7 @@ import (
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/db/bookingstore"
+	"github.com/tidbok/tidbok/db/consumerstore"
 	"github.com/tidbok/tidbok/db/idemstore"
 	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/db/notifystore"
@@ -74,6 +75,10 @@ type Config struct {
 	// (TIDBOK_SERVICE_CLIENT_ID, TIDBOK_SERVICE_CLIENT_SECRET).
 	ServiceClientID     string
 	ServiceClientSecret string
+	// ConsumedRetention is how long the records of consumed events are
+	// kept; 0 means ConsumedRetention, and less than twice lookbackAge is
+	// raised to that.
+	ConsumedRetention time.Duration
 }
 
 // IdempotencyTTL is how long the answer to a request with an
@@ -100,7 +105,23 @@ type Server struct {
 	Webhooks   notify.WebhookService
 	Dispatcher *notify.WebhookDispatcher
 	// IntakeConsumer feeds booking's events to intake, wherever booking runs.
-	IntakeConsumer *BookingToIntake
+	IntakeConsumer *Pump
+	// pruners delete old consumed records; see PruneConsumed.
+	pruners []consumedPruner
+}
+
+// PruneConsumed deletes the records of events consumed before before, in
+// every service this process runs consumers of; the consumers do it hourly.
+func (s *Server) PruneConsumed(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for _, p := range s.pruners {
+		n, err := p.PruneConsumed(ctx, before)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
 }
 
 func bookingEvents(s BookingOutbox) func(context.Context, int64, int) ([]PumpEvent, error) {
@@ -108,7 +129,7 @@ func bookingEvents(s BookingOutbox) func(context.Context, int64, int) ([]PumpEve
 		evs, err := s.Events(ctx, after, limit)
 		out := make([]PumpEvent, len(evs))
 		for i, e := range evs {
-			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, AgencyID: e.AgencyID, Payload: e.Payload}
+			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, AgencyID: e.AgencyID, Payload: e.Payload, OccurredAt: e.OccurredAt}
 		}
 		return out, err
 	}
@@ -119,7 +140,7 @@ func intakeEvents(s IntakeOutbox) func(context.Context, int64, int) ([]PumpEvent
 		evs, err := s.Events(ctx, after, limit)
 		out := make([]PumpEvent, len(evs))
 		for i, e := range evs {
-			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, AgencyID: e.AgencyID, Payload: e.Payload}
+			out[i] = PumpEvent{Seq: e.Seq, ID: e.ID, Type: e.Type, AgencyID: e.AgencyID, Payload: e.Payload, OccurredAt: e.OccurredAt}
 		}
 		return out, err
 	}
@@ -220,6 +241,9 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		return nil, err
 	}
 
+	// The consumers' dead events, whichever services' consumers run here.
+	dead := &deadEvents{}
+
 	var manageLinks *booking.ManageLinks
 	if cfg.runs("booking") {
 		people, audit, err := peers.people("booking")
@@ -273,7 +297,11 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		svc = intake.InstrumentingMiddleware(kitprometheus.NewCounter(calls), kitprometheus.NewHistogram(callDuration))(svc)
 		out.Intake = svc
 		intaketransport.RegisterRoutes(mux, svc, httpkit.Idempotent(idemstore.New(d), IdempotencyTTL))
-		out.IntakeConsumer = &BookingToIntake{Booking: bookingOutbox, Intake: svc, Cursors: store, Logger: logger}
+		records := consumerstore.New(d, "intake")
+		out.IntakeConsumer = &Pump{Name: BookingToIntake, Fetch: bookingEvents(bookingOutbox), Apply: bookingToIntake(svc),
+			Cursors: store, Failures: records, Clock: cfg.Clock, Logger: logger}
+		dead.add(records, BookingToIntake)
+		out.pruners = append(out.pruners, records)
 		out.Consumers = append(out.Consumers, func(ctx context.Context) { out.IntakeConsumer.Run(ctx, time.Second) })
 	}
 
@@ -327,23 +355,30 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 		enqueue := func(ctx context.Context, ev PumpEvent) error {
 			return webhooks.Enqueue(ctx, ev.AgencyID, ev.ID, ev.Type, ev.Payload)
 		}
+		records := consumerstore.New(d, "notify")
+		out.pruners = append(out.pruners, records)
 		out.Pumps = append(out.Pumps,
-			Pump{Name: "webhooks<-booking", Cursors: outbox, Logger: logger, Fetch: bookingEvents(bookingOutbox), Apply: enqueue},
-			Pump{Name: "webhooks<-intake", Cursors: outbox, Logger: logger, Fetch: intakeEvents(intakeOutbox), Apply: enqueue})
+			Pump{Name: "webhooks<-booking", Cursors: outbox, Failures: records, Clock: cfg.Clock, Logger: logger,
+				Fetch: bookingEvents(bookingOutbox), Apply: enqueue},
+			Pump{Name: "webhooks<-intake", Cursors: outbox, Failures: records, Clock: cfg.Clock, Logger: logger,
+				Fetch: intakeEvents(intakeOutbox), Apply: enqueue})
 		out.Consumers = append(out.Consumers, func(ctx context.Context) { dispatcher.Run(ctx, time.Second) })
 		warn := func(what string) func(error) {
 			return func(err error) { _ = logger.Log("level", "warn", "msg", what, "err", err) }
 		}
-		out.Pumps = append(out.Pumps, Pump{Name: "notify<-booking", Cursors: outbox, Logger: logger,
+		out.Pumps = append(out.Pumps, Pump{Name: "notify<-booking", Cursors: outbox, Failures: records, Clock: cfg.Clock, Logger: logger,
 			Fetch: bookingEvents(bookingOutbox),
 			Apply: func(ctx context.Context, ev PumpEvent) error {
 				return notifier.HandleBookingEvent(ctx, notify.Event{ID: ev.ID, Type: ev.Type, Payload: ev.Payload})
 			}},
-			Pump{Name: "notify<-intake", Cursors: outbox, Logger: logger,
+			Pump{Name: "notify<-intake", Cursors: outbox, Failures: records, Clock: cfg.Clock, Logger: logger,
 				Fetch: intakeEvents(intakeOutbox),
 				Apply: func(ctx context.Context, ev PumpEvent) error {
 					return notifier.HandleCaseEvent(ctx, notify.Event{ID: ev.ID, Type: ev.Type, Payload: ev.Payload})
 				}})
+		for _, p := range out.Pumps {
+			dead.add(records, p.Name)
+		}
 		out.Consumers = append(out.Consumers,
 			func(ctx context.Context) { sender.Run(ctx, 2*time.Second, warn("send messages")) },
 			func(ctx context.Context) {
@@ -356,6 +391,19 @@ func NewServer(ctx context.Context, cfg Config, logger log.Logger, d *db.DB) (*S
 	}
 	for _, p := range out.Pumps {
 		out.Consumers = append(out.Consumers, func(ctx context.Context) { p.Run(ctx, time.Second) })
+	}
+	// Each process lists and retries the dead events of the consumers it
+	// runs; in one process, all of them.
+	if len(dead.Consumers()) > 0 {
+		notifytransport.RegisterConsumerRoutes(mux, notify.ConsumerAdmin{Repo: dead, Clock: cfg.Clock})
+		registry.MustRegister(newDeadEventGauge(dead))
+		retention := cfg.ConsumedRetention
+		if retention == 0 {
+			retention = ConsumedRetention
+		}
+		retention = max(retention, 2*lookbackAge)
+		pruners := out.pruners
+		out.Consumers = append(out.Consumers, func(ctx context.Context) { pruneConsumed(ctx, pruners, retention, logger) })
 	}
 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {

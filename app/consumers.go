@@ -23,64 +23,48 @@ type CursorStore interface {
 // little back catches it, and consumers apply each event once anyway.
 const lookback = 200
 
-// BookingToIntake feeds booking's appointment events to intake, so a meeting
-// booked for a case moves the case along.
-type BookingToIntake struct {
-	Booking BookingOutbox
-	Intake  intake.Service
-	Cursors CursorStore
-	Logger  log.Logger
-}
+// BookingToIntake is the name of intake's consumer of booking's events.
+const BookingToIntake = "intake<-booking"
 
-const bookingToIntake = "intake<-booking"
-
-// Poll applies every new event once and advances the cursor; it returns how
-// many events it read.
-func (c BookingToIntake) Poll(ctx context.Context) (int, error) {
-	pos, err := c.Cursors.Cursor(ctx, bookingToIntake)
-	if err != nil {
-		return 0, err
-	}
-	events, err := c.Booking.Events(ctx, max(0, pos-lookback), 500)
-	if err != nil {
-		return 0, err
-	}
-	for _, ev := range events {
-		if err := c.apply(ctx, ev); err != nil {
-			return 0, err
+// bookingToIntake applies booking's appointment events to intake, so a
+// meeting booked for a case moves the case along. Intake records each event
+// it applied in the same transaction as its effect (ApplyOnce), so the pump
+// needs no consumed records of its own.
+func bookingToIntake(svc intake.Service) func(ctx context.Context, ev PumpEvent) error {
+	return func(ctx context.Context, ev PumpEvent) error {
+		var payload booking.AppointmentEvent
+		if err := json.Unmarshal(ev.Payload, &payload); err != nil || payload.Appointment.CaseID == "" {
+			return nil // not an appointment event, or not for a case
 		}
-		pos = max(pos, ev.Seq)
+		start, _ := time.Parse(time.RFC3339, payload.Appointment.Start)
+		at, _ := time.Parse(time.RFC3339Nano, payload.Change.At)
+		return svc.ApplyAppointmentEvent(ctx, intake.AppointmentEvent{
+			EventID: ev.ID, Type: ev.Type, AppointmentID: payload.Appointment.ID, CaseID: payload.Appointment.CaseID,
+			AgencyID: payload.Appointment.AgencyID, CitizenID: payload.Appointment.CitizenID,
+			Start: start, By: payload.Change.By, At: at,
+		})
 	}
-	return len(events), c.Cursors.SetCursor(ctx, bookingToIntake, pos)
 }
 
-func (c BookingToIntake) apply(ctx context.Context, ev booking.Event) error {
-	var payload booking.AppointmentEvent
-	if err := json.Unmarshal(ev.Payload, &payload); err != nil || payload.Appointment.CaseID == "" {
-		return nil // not an appointment event, or not for a case
-	}
-	start, _ := time.Parse(time.RFC3339, payload.Appointment.Start)
-	at, _ := time.Parse(time.RFC3339Nano, payload.Change.At)
-	return c.Intake.ApplyAppointmentEvent(ctx, intake.AppointmentEvent{
-		EventID: ev.ID, Type: ev.Type, AppointmentID: payload.Appointment.ID, CaseID: payload.Appointment.CaseID,
-		AgencyID: payload.Appointment.AgencyID, CitizenID: payload.Appointment.CitizenID,
-		Start: start, By: payload.Change.By, At: at,
+// ConsumedRetention is how long by default the records of consumed events
+// are kept. Only events a pump may read again need them, and lookback reads
+// nothing older than lookbackAge.
+const ConsumedRetention = 30 * 24 * time.Hour
+
+// consumedPruner deletes what a service's consumers recorded of the events
+// they consumed.
+type consumedPruner interface {
+	PruneConsumed(ctx context.Context, before time.Time) (int64, error)
+}
+
+// pruneConsumed deletes the consumed records older than retention in every
+// store, every hour until ctx ends.
+func pruneConsumed(ctx context.Context, stores []consumedPruner, retention time.Duration, logger log.Logger) {
+	every(ctx, time.Hour, func() {
+		for _, s := range stores {
+			if _, err := s.PruneConsumed(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+				_ = logger.Log("level", "warn", "msg", "prune consumed events", "err", err)
+			}
+		}
 	})
-}
-
-// Run polls every interval until ctx ends. Errors are logged and retried at
-// the next tick: events wait in the outbox, so nothing is lost meanwhile.
-func (c BookingToIntake) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if _, err := c.Poll(ctx); err != nil && ctx.Err() == nil {
-			_ = c.Logger.Log("level", "warn", "msg", "consume booking events", "consumer", bookingToIntake, "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -15,7 +15,7 @@ import (
 
 // mustCover are the tags whose every operation the scenario answers at
 // least once with success and at least once with a client error.
-var mustCover = []string{"directory", "directory-admin", "availability", "appointments", "callbacks", "cases", "feeds", "webhooks", "messages", "statistics"}
+var mustCover = []string{"directory", "directory-admin", "availability", "appointments", "callbacks", "cases", "feeds", "webhooks", "messages", "consumers", "statistics"}
 
 // TestContract runs the scenario against the whole server on SQLite and on
 // PostgreSQL, validating every request and answer against openapi.yaml.
@@ -60,6 +60,7 @@ func TestContract(t *testing.T) {
 			e.statistics()
 			e.feeds()
 			e.messages()
+			e.deadEvents()
 			e.webhooksScenario()
 			e.operations()
 			if t.Failed() {

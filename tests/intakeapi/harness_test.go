@@ -217,9 +217,7 @@ func randomBytes(t *testing.T, n int) []byte {
 }
 
 // consumer is the booking-to-intake consumer the binary runs every second.
-func (e *env) consumer() app.BookingToIntake {
-	return app.BookingToIntake{Booking: e.server.Booking, Intake: e.server.Intake, Cursors: e.store, Logger: log.NewNopLogger()}
-}
+func (e *env) consumer() *app.Pump { return e.server.IntakeConsumer }
 
 // poll runs the consumer once, as its ticker would.
 func (e *env) poll(t *testing.T) int {

@@ -29,7 +29,6 @@ import (
 	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/bookingstore"
-	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/db/notifystore"
 	"github.com/tidbok/tidbok/demo"
 	"github.com/tidbok/tidbok/pin"
@@ -162,8 +161,7 @@ func randomBytes(t testing.TB, n int) []byte {
 func (e *env) pump(t testing.TB) int {
 	t.Helper()
 	// Intake learns of meetings booked for a case first, as in the binary.
-	toIntake := app.BookingToIntake{Booking: e.server.Booking, Intake: e.server.Intake, Cursors: intakestore.New(e.d), Logger: log.NewNopLogger()}
-	if _, err := toIntake.Poll(context.Background()); err != nil {
+	if _, err := e.server.IntakeConsumer.Poll(context.Background()); err != nil {
 		t.Fatalf("intake<-booking: %v", err)
 	}
 	total := 0
