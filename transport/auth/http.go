@@ -43,8 +43,8 @@ func (rt Routes) Register(mux *http.ServeMux) {
 	}
 	mux.Handle("POST /v1/auth/citizen/code", limited(kithttp.NewServer(
 		httpkit.Unary(s.RequestCitizenCode), decodeCodeRequest,
-		httpkit.Encode(http.StatusAccepted, func(id string) any {
-			return map[string]any{"challenge_id": id, "expires_in": int((10 * time.Minute).Seconds())}
+		httpkit.Encode(http.StatusAccepted, func(c auth.CodeChallenge) any {
+			return map[string]any{"challenge_id": c.ID, "expires_in": int(c.ExpiresIn / time.Second)}
 		}), opts...)))
 	mux.Handle("POST /v1/auth/citizen/verify", limited(kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, r verifyRequest) (auth.Tokens, error) {

@@ -36,6 +36,38 @@ func TestCitizenSignIn(t *testing.T) {
 	})
 }
 
+// The code answer's expires_in is the lifetime the service is configured
+// with, and the code works for exactly that long.
+func TestCitizenCodeLifetime(t *testing.T) {
+	t.Parallel()
+	const ttl = 3 * time.Minute // not the default
+	if auth.DefaultConfig(issuer).CodeTTL == ttl {
+		t.Fatal("the test needs a lifetime other than the default")
+	}
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, withConfig(func(c *auth.Config) { c.CodeTTL = ttl }))
+		verify := func(id, code string) response {
+			return e.call(t, http.MethodPost, "/v1/auth/citizen/verify", "", map[string]string{"challenge_id": id, "code": code})
+		}
+		const address = "lifetime@example.se"
+		r := e.call(t, http.MethodPost, "/v1/auth/citizen/code", "", map[string]string{"email": address})
+		wantStatus(t, r, http.StatusAccepted)
+		if got := r.object(t)["expires_in"]; got != ttl.Seconds() {
+			t.Fatalf("expires_in = %v, want %v", got, ttl.Seconds())
+		}
+		id, _ := r.object(t)["challenge_id"].(string)
+		code := e.lastCode(t, "email", address)
+		e.clock.Advance(ttl)
+		wantProblem(t, verify(id, code), http.StatusUnauthorized)
+
+		// A code asked for now works until a second before its end.
+		id = e.requestCode(t, "email", address)
+		code = e.lastCode(t, "email", address)
+		e.clock.Advance(ttl - time.Second)
+		e.tokens(t, verify(id, code))
+	})
+}
+
 func testCitizenCodeFlow(t *testing.T, e *env) {
 	for _, tc := range []struct {
 		name, field, typed, stored string
@@ -1158,7 +1190,7 @@ func TestBadInput(t *testing.T) {
 				}{
 					{"malformed JSON", "application/json", `{"email":`, 400, "body"},
 					{"broken JSON", "application/json", `{"email" "x"}`, 400, "body"},
-					{"an unknown field", "application/json", `{"is_admin":true}`, 400, "body"},
+					{"an unknown field", "application/json", `{"is_admin":true}`, 400, "is_admin"},
 					{"an array", "application/json", `[]`, 400, "body"},
 					{"two objects", "application/json", `{}{}`, 400, "body"},
 					{"an empty body", "application/json", ``, 400, "body"},
@@ -1205,7 +1237,7 @@ func TestBadInput(t *testing.T) {
 
 		t.Run("the token endpoint refuses unknown JSON fields", func(t *testing.T) {
 			r := e.call(t, http.MethodPost, "/v1/auth/token", "", map[string]any{"grant_type": "client_credentials", "client_id": "tbk_x", "client_secret": "s", "scopes": []string{"cases:read"}})
-			wantProblem(t, r, http.StatusBadRequest, "body")
+			wantProblem(t, r, http.StatusBadRequest, "scopes")
 		})
 
 		// Odd values must be refused or treated as unknown, never crash a
