@@ -94,9 +94,12 @@ func jsonError(err error, data []byte, t reflect.Type) error {
 	case errors.As(err, &syntax):
 		return core.Invalid("body", fmt.Sprintf("is not valid JSON: %s at byte %d", strings.TrimPrefix(syntax.Error(), "json: "), syntax.Offset))
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
+		field := cmp.Or(typeErr.Field, "body")
+		// encoding/json names a list item by the list: find which item.
+		if fe, ok := findProblem(data, t); ok {
+			if p := withoutIndices(fe.Field); p == field || strings.HasPrefix(p, field+".") {
+				field = fe.Field
+			}
 		}
 		return core.Invalid(field, "must be "+jsonKind(typeErr.Type))
 	case errors.Is(err, io.EOF):
@@ -154,10 +157,12 @@ func jsonKind(t reflect.Type) string {
 const timeMessage = "a date and time in RFC 3339 form, e.g. 2026-05-04T09:00:00+02:00"
 
 // findProblem walks data along the type t decoded it into, in document
-// order, and names the first field t does not have or the first value whose
-// own decoding (time.Time's, say) refuses it, by its JSON path.
+// order, and names the first field t does not have, value of the wrong JSON
+// type, or value whose own decoding (time.Time's, say) refuses it, by its
+// JSON path with list items indexed as the domain's field errors have them.
 func findProblem(data []byte, t reflect.Type) (core.FieldError, bool) {
 	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
 	var fe core.FieldError
 	found, err := walk(dec, t, "", &fe)
 	return fe, err == nil && found
@@ -206,6 +211,10 @@ func walk(dec *json.Decoder, t reflect.Type, path string, fe *core.FieldError) (
 	if t == nil || t.Kind() == reflect.Interface {
 		return false, skipRest(dec, tok)
 	}
+	if !fits(tok, t) {
+		fe.Field, fe.Message = cmp.Or(path, "body"), "must be "+jsonKind(t)
+		return true, nil
+	}
 	switch tok {
 	case json.Delim('{'):
 		for dec.More() {
@@ -246,6 +255,53 @@ func walk(dec *json.Decoder, t reflect.Type, path string, fe *core.FieldError) (
 		return false, err
 	}
 	return false, nil
+}
+
+// fits reports whether a value starting with tok can go into t.
+func fits(tok json.Token, t reflect.Type) bool {
+	k := t.Kind()
+	switch v := tok.(type) {
+	case nil:
+		return true
+	case json.Delim:
+		return v == '{' && (k == reflect.Struct || k == reflect.Map) ||
+			v == '[' && (k == reflect.Slice || k == reflect.Array)
+	case string:
+		return k == reflect.String || k == reflect.Slice && t.Elem().Kind() == reflect.Uint8
+	case bool:
+		return k == reflect.Bool
+	case json.Number:
+		switch k {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			n, err := strconv.ParseInt(v.String(), 10, 64)
+			return err == nil && !reflect.New(t).Elem().OverflowInt(n)
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			n, err := strconv.ParseUint(v.String(), 10, 64)
+			return err == nil && !reflect.New(t).Elem().OverflowUint(n)
+		case reflect.Float32, reflect.Float64:
+			n, err := strconv.ParseFloat(v.String(), 64)
+			return err == nil && !reflect.New(t).Elem().OverflowFloat(n)
+		}
+	}
+	return false
+}
+
+// withoutIndices is path as encoding/json names it: slots[2].start is
+// slots.start.
+func withoutIndices(path string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range path {
+		switch {
+		case r == '[':
+			in = true
+		case r == ']':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // skipRest consumes the rest of a value whose first token was tok.

@@ -35,6 +35,8 @@ type request struct {
 	Slots   []address         `json:"slots"`
 	Labels  map[string]string `json:"labels"`
 	Extra   any               `json:"extra"`
+	Grid    [][]int           `json:"grid"`
+	Small   uint8             `json:"small"`
 	Secret  string            `json:"-"`
 }
 
@@ -86,8 +88,10 @@ func TestDecodeJSONBodyRefuses(t *testing.T) {
 		{"array for an object", `{"address":[]}`, "address", "must be an object"},
 		{"object for a list", `{"slots":{}}`, "slots", "must be an array"},
 		{"wrong type in a nested object", `{"address":{"floor":"two"}}`, "address.floor", "must be a whole number"},
-		{"wrong type in a list item", `{"slots":[{"street":1}]}`, "slots.street", "must be a string"},
-		{"wrong type in a map value", `{"labels":{"colour":1}}`, "labels", "must be a string"},
+		{"wrong type in a list item", `{"slots":[{"street":"A"},{"street":1}]}`, "slots[1].street", "must be a string"},
+		{"wrong type in a nested list", `{"grid":[[1,2],[3,"4"]]}`, "grid[1][1]", "must be a whole number"},
+		{"a number too large", `{"small":300}`, "small", "must be a whole number in range"},
+		{"wrong type in a map value", `{"labels":{"colour":1}}`, "labels.colour", "must be a string"},
 		{"a time that is not one", `{"start":"tomorrow"}`, "start", "must be a date and time in RFC 3339 form"},
 		{"a number for a time", `{"start":12}`, "start", "must be a date and time in RFC 3339 form"},
 		// The body as a whole.
