@@ -19,7 +19,7 @@ const (
 	PurposeStaff   = "staff"
 )
 
-func (s *service) RequestCitizenCode(ctx context.Context, req CodeRequest) (string, error) {
+func (s *service) RequestCitizenCode(ctx context.Context, req CodeRequest) (CodeChallenge, error) {
 	lang := req.Language
 	if lang == "" {
 		lang = "sv"
@@ -40,7 +40,7 @@ func (s *service) RequestCitizenCode(ctx context.Context, req CodeRequest) (stri
 	}
 	v.Check(lang == "sv" || lang == "en", "language", "must be sv or en")
 	if err := v.Err(); err != nil {
-		return "", err
+		return CodeChallenge{}, err
 	}
 	channel, destination := "email", email
 	if phone != "" {
@@ -53,7 +53,7 @@ func (s *service) RequestCitizenCode(ctx context.Context, req CodeRequest) (stri
 	// answer must not differ, or it would reveal that someone is trying.
 	recent, err := s.repo.CountChallengesSince(ctx, destination, now.Add(-s.cfg.CodeWindow))
 	if err != nil {
-		return "", err
+		return CodeChallenge{}, err
 	}
 	code := sixDigitCode()
 	c.CodeHash = s.keys.hmacHex("code", c.ID, code)
@@ -62,15 +62,17 @@ func (s *service) RequestCitizenCode(ctx context.Context, req CodeRequest) (stri
 		c.ExpiresAt = now
 	}
 	if err := s.repo.CreateChallenge(ctx, c); err != nil {
-		return "", err
+		return CodeChallenge{}, err
 	}
 	if recent < s.cfg.CodesPerWindow {
 		if err := s.codes.SendCode(ctx, channel, destination, code, lang, s.cfg.CodeTTL); err != nil {
-			return "", fmt.Errorf("send sign-in code: %w: %w", core.ErrUnavailable, err)
+			return CodeChallenge{}, fmt.Errorf("send sign-in code: %w: %w", core.ErrUnavailable, err)
 		}
 	}
 	s.audit(ctx, AuditEntry{Action: "auth.code_requested", TargetKind: "challenge", TargetID: c.ID, Detail: "channel=" + channel})
-	return c.ID, nil
+	// Always the configured lifetime, also when nothing was sent: the
+	// answer must not tell.
+	return CodeChallenge{ID: c.ID, ExpiresIn: s.cfg.CodeTTL}, nil
 }
 
 func (s *service) VerifyCitizenCode(ctx context.Context, challengeID, code string) (Tokens, error) {

@@ -26,7 +26,7 @@ import (
 
 // Service is what the auth service offers, locally or over HTTP.
 type Service interface {
-	RequestCitizenCode(ctx context.Context, req CodeRequest) (challengeID string, err error)
+	RequestCitizenCode(ctx context.Context, req CodeRequest) (CodeChallenge, error)
 	VerifyCitizenCode(ctx context.Context, challengeID, code string) (Tokens, error)
 	SignInWithIdentity(ctx context.Context, id ExternalIdentity, purpose string) (Tokens, error)
 	Login(ctx context.Context, req LoginRequest) (Tokens, error)

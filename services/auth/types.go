@@ -126,6 +126,13 @@ type AuditPage struct {
 	NextCursor string
 }
 
+// CodeChallenge is the answer to a request for a one-time code: the id to
+// verify the code against and how long the code is valid (Config.CodeTTL).
+type CodeChallenge struct {
+	ID        string
+	ExpiresIn time.Duration
+}
+
 // Tokens answer a successful sign-in.
 type Tokens struct {
 	AccessToken  string

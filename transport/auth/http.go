@@ -6,10 +6,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -43,8 +40,8 @@ func (rt Routes) Register(mux *http.ServeMux) {
 	}
 	mux.Handle("POST /v1/auth/citizen/code", limited(kithttp.NewServer(
 		httpkit.Unary(s.RequestCitizenCode), decodeCodeRequest,
-		httpkit.Encode(http.StatusAccepted, func(id string) any {
-			return map[string]any{"challenge_id": id, "expires_in": int((10 * time.Minute).Seconds())}
+		httpkit.Encode(http.StatusAccepted, func(c auth.CodeChallenge) any {
+			return map[string]any{"challenge_id": c.ID, "expires_in": int(c.ExpiresIn / time.Second)}
 		}), opts...)))
 	mux.Handle("POST /v1/auth/citizen/verify", limited(kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, r verifyRequest) (auth.Tokens, error) {
@@ -52,13 +49,7 @@ func (rt Routes) Register(mux *http.ServeMux) {
 		}), decodeJSON[verifyRequest], httpkit.Encode(http.StatusOK, tokensToJSON), opts...)))
 	mux.Handle("POST /v1/auth/login", limited(kithttp.NewServer(
 		httpkit.Unary(s.Login), decodeLoginRequest, httpkit.Encode(http.StatusOK, tokensToJSON), opts...)))
-	mux.Handle("POST /v1/auth/token", limited(kithttp.NewServer(
-		httpkit.Unary(func(ctx context.Context, r tokenRequest) (auth.Tokens, error) {
-			if r.GrantType == "refresh_token" {
-				return s.Refresh(ctx, r.RefreshToken)
-			}
-			return s.ClientCredentials(ctx, r.ClientID, r.ClientSecret, r.Scopes)
-		}), decodeTokenRequest, httpkit.Encode(http.StatusOK, tokensToJSON), opts...)))
+	mux.Handle("POST /v1/auth/token", rt.tokenRoute())
 	mux.Handle("POST /v1/auth/logout", kithttp.NewServer(
 		httpkit.Unary(func(ctx context.Context, r logoutRequest) (struct{}, error) {
 			return struct{}{}, s.Logout(ctx, r.RefreshToken)
@@ -199,64 +190,6 @@ func decodeLoginRequest(_ context.Context, r *http.Request) (any, error) {
 		return nil, err
 	}
 	return auth.LoginRequest{Email: b.Email, Password: b.Password, TOTP: b.TOTP}, nil
-}
-
-type tokenRequest struct {
-	GrantType    string   `json:"grant_type"`
-	ClientID     string   `json:"client_id"`
-	ClientSecret string   `json:"client_secret"`
-	Scope        string   `json:"scope"`
-	RefreshToken string   `json:"refresh_token"`
-	Scopes       []string `json:"-"` // from Scope; a JSON "scopes" is an unknown field
-}
-
-// decodeTokenRequest reads an OAuth2 token request as RFC 6749 has it (a
-// form, client credentials in HTTP Basic or the form), or the same fields
-// as JSON.
-func decodeTokenRequest(_ context.Context, r *http.Request) (any, error) {
-	var req tokenRequest
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mt {
-	case "application/x-www-form-urlencoded":
-		if err := r.ParseForm(); err != nil {
-			var maxBytes *http.MaxBytesError
-			if errors.As(err, &maxBytes) {
-				return nil, err
-			}
-			return nil, core.Invalid("body", "is not a valid form")
-		}
-		f := r.PostForm
-		req = tokenRequest{GrantType: f.Get("grant_type"), ClientID: f.Get("client_id"), ClientSecret: f.Get("client_secret"),
-			Scope: f.Get("scope"), RefreshToken: f.Get("refresh_token")}
-	default:
-		if err := httpkit.DecodeJSONBody(r, &req); err != nil {
-			return nil, err
-		}
-	}
-	if id, secret, ok := r.BasicAuth(); ok {
-		// RFC 6749 §2.3.1: the credentials are form-encoded inside Basic.
-		if u, err := url.QueryUnescape(id); err == nil {
-			id = u
-		}
-		if u, err := url.QueryUnescape(secret); err == nil {
-			secret = u
-		}
-		req.ClientID, req.ClientSecret = id, secret
-	}
-	req.Scopes = strings.Fields(req.Scope)
-	switch req.GrantType {
-	case "client_credentials":
-		if req.ClientID == "" || req.ClientSecret == "" {
-			return nil, core.Invalid("client_id", "client_id and client_secret are required (form fields or HTTP Basic)")
-		}
-	case "refresh_token":
-		if req.RefreshToken == "" {
-			return nil, core.Invalid("refresh_token", "is required")
-		}
-	default:
-		return nil, core.Invalid("grant_type", "must be client_credentials or refresh_token")
-	}
-	return req, nil
 }
 
 type logoutRequest struct {

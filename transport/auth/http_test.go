@@ -36,6 +36,38 @@ func TestCitizenSignIn(t *testing.T) {
 	})
 }
 
+// The code answer's expires_in is the lifetime the service is configured
+// with, and the code works for exactly that long.
+func TestCitizenCodeLifetime(t *testing.T) {
+	t.Parallel()
+	const ttl = 3 * time.Minute // not the default
+	if auth.DefaultConfig(issuer).CodeTTL == ttl {
+		t.Fatal("the test needs a lifetime other than the default")
+	}
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, withConfig(func(c *auth.Config) { c.CodeTTL = ttl }))
+		verify := func(id, code string) response {
+			return e.call(t, http.MethodPost, "/v1/auth/citizen/verify", "", map[string]string{"challenge_id": id, "code": code})
+		}
+		const address = "lifetime@example.se"
+		r := e.call(t, http.MethodPost, "/v1/auth/citizen/code", "", map[string]string{"email": address})
+		wantStatus(t, r, http.StatusAccepted)
+		if got := r.object(t)["expires_in"]; got != ttl.Seconds() {
+			t.Fatalf("expires_in = %v, want %v", got, ttl.Seconds())
+		}
+		id, _ := r.object(t)["challenge_id"].(string)
+		code := e.lastCode(t, "email", address)
+		e.clock.Advance(ttl)
+		wantProblem(t, verify(id, code), http.StatusUnauthorized)
+
+		// A code asked for now works until a second before its end.
+		id = e.requestCode(t, "email", address)
+		code = e.lastCode(t, "email", address)
+		e.clock.Advance(ttl - time.Second)
+		e.tokens(t, verify(id, code))
+	})
+}
+
 func testCitizenCodeFlow(t *testing.T, e *env) {
 	for _, tc := range []struct {
 		name, field, typed, stored string
@@ -267,7 +299,7 @@ func TestStaffLogin(t *testing.T) {
 				t.Fatalf("PATCH answered %s", r.Body)
 			}
 			wantProblem(t, loginAs(t, acct.Email, acct.Password), http.StatusUnauthorized)
-			wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, "", ""), http.StatusUnauthorized)
+			wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, "", ""), http.StatusBadRequest, "refresh_token")
 		})
 
 		t.Run("repeated failures lock the account, even against the right password", func(t *testing.T) {
@@ -587,7 +619,7 @@ func testClientCredentials(t *testing.T, e *env) {
 
 	t.Run("a client cannot refresh", func(t *testing.T) {
 		tok := e.tokens(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"client_credentials"}}, id, secret))
-		wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.AccessToken}}, "", ""), http.StatusUnauthorized)
+		wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.AccessToken}}, "", ""), http.StatusBadRequest, "refresh_token")
 	})
 }
 
@@ -607,9 +639,9 @@ func testRefreshTokens(t *testing.T, e *env) {
 		// JSON works as well as the form.
 		third := e.tokens(t, e.call(t, http.MethodPost, "/v1/auth/token", "", map[string]string{"grant_type": "refresh_token", "refresh_token": second.RefreshToken}))
 
-		wantProblem(t, refresh(t, first.RefreshToken), http.StatusUnauthorized)
-		wantProblem(t, refresh(t, third.RefreshToken), http.StatusUnauthorized)
-		wantProblem(t, refresh(t, second.RefreshToken), http.StatusUnauthorized)
+		wantProblem(t, refresh(t, first.RefreshToken), http.StatusBadRequest, "refresh_token")
+		wantProblem(t, refresh(t, third.RefreshToken), http.StatusBadRequest, "refresh_token")
+		wantProblem(t, refresh(t, second.RefreshToken), http.StatusBadRequest, "refresh_token")
 	})
 
 	t.Run("a citizen's refresh keeps the citizen", func(t *testing.T) {
@@ -624,19 +656,19 @@ func testRefreshTokens(t *testing.T, e *env) {
 	t.Run("logout revokes, and logging out again is no error", func(t *testing.T) {
 		tok := e.login(t, e.workerA)
 		wantStatus(t, e.call(t, http.MethodPost, "/v1/auth/logout", "", map[string]string{"refresh_token": tok.RefreshToken}), http.StatusNoContent)
-		wantProblem(t, refresh(t, tok.RefreshToken), http.StatusUnauthorized)
+		wantProblem(t, refresh(t, tok.RefreshToken), http.StatusBadRequest, "refresh_token")
 		wantStatus(t, e.call(t, http.MethodPost, "/v1/auth/logout", "", map[string]string{"refresh_token": tok.RefreshToken}), http.StatusNoContent)
 	})
 
 	t.Run("a refresh token expires", func(t *testing.T) {
 		tok := e.login(t, e.workerA)
 		e.clock.Advance(e.cfg.StaffRefreshTTL)
-		wantProblem(t, refresh(t, tok.RefreshToken), http.StatusUnauthorized)
+		wantProblem(t, refresh(t, tok.RefreshToken), http.StatusBadRequest, "refresh_token")
 	})
 
 	t.Run("garbage is refused", func(t *testing.T) {
 		for _, rt := range []string{"rt_unknown", "not-a-refresh-token", strings.Repeat("a", 5000)} {
-			wantProblem(t, refresh(t, rt), http.StatusUnauthorized)
+			wantProblem(t, refresh(t, rt), http.StatusBadRequest, "refresh_token")
 		}
 		wantProblem(t, refresh(t, ""), http.StatusBadRequest, "refresh_token")
 	})
@@ -1158,7 +1190,7 @@ func TestBadInput(t *testing.T) {
 				}{
 					{"malformed JSON", "application/json", `{"email":`, 400, "body"},
 					{"broken JSON", "application/json", `{"email" "x"}`, 400, "body"},
-					{"an unknown field", "application/json", `{"is_admin":true}`, 400, "body"},
+					{"an unknown field", "application/json", `{"is_admin":true}`, 400, "is_admin"},
 					{"an array", "application/json", `[]`, 400, "body"},
 					{"two objects", "application/json", `{}{}`, 400, "body"},
 					{"an empty body", "application/json", ``, 400, "body"},
@@ -1205,7 +1237,7 @@ func TestBadInput(t *testing.T) {
 
 		t.Run("the token endpoint refuses unknown JSON fields", func(t *testing.T) {
 			r := e.call(t, http.MethodPost, "/v1/auth/token", "", map[string]any{"grant_type": "client_credentials", "client_id": "tbk_x", "client_secret": "s", "scopes": []string{"cases:read"}})
-			wantProblem(t, r, http.StatusBadRequest, "body")
+			wantProblem(t, r, http.StatusBadRequest, "scopes")
 		})
 
 		// Odd values must be refused or treated as unknown, never crash a
@@ -1303,7 +1335,7 @@ func TestStaffAdministration(t *testing.T) {
 			pw, _ := r.object(t)["temporary_password"].(string)
 			e.secret(pw)
 			wantProblem(t, e.call(t, http.MethodPost, "/v1/auth/login", "", map[string]string{"email": e.workerA.Email, "password": e.workerA.Password}), http.StatusUnauthorized)
-			wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {before.RefreshToken}}, "", ""), http.StatusUnauthorized)
+			wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {before.RefreshToken}}, "", ""), http.StatusBadRequest, "refresh_token")
 			e.workerA.Password = pw
 			e.login(t, e.workerA)
 		})
@@ -1326,7 +1358,7 @@ func TestStaffAdministration(t *testing.T) {
 				t.Fatalf("PATCH = %s", r.Body)
 			}
 			// The change signs the account out everywhere.
-			wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, "", ""), http.StatusUnauthorized)
+			wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}, "", ""), http.StatusBadRequest, "refresh_token")
 			me := e.call(t, http.MethodGet, "/v1/me", e.login(t, e.workerA).AccessToken, nil).object(t)
 			if me["role"] != "agency_admin" {
 				t.Fatalf("GET /v1/me after the change = %v", me)
@@ -1385,7 +1417,7 @@ func TestAuditTrail(t *testing.T) {
 		wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"client_credentials"}}, clientID, "tbs_wrong-secret-value"), http.StatusUnauthorized)
 		wantStatus(t, e.call(t, http.MethodPost, "/v1/clients/"+clientID+"/revoke", admin.AccessToken, nil), http.StatusNoContent)
 		e.tokens(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {admin.RefreshToken}}, "", ""))
-		wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {admin.RefreshToken}}, "", ""), http.StatusUnauthorized)
+		wantProblem(t, e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {admin.RefreshToken}}, "", ""), http.StatusBadRequest, "refresh_token")
 		wantStatus(t, e.call(t, http.MethodPost, "/v1/auth/logout", "", map[string]string{"refresh_token": citizen.RefreshToken}), http.StatusNoContent)
 
 		sys := e.login(t, e.sysAdmin).AccessToken
@@ -1510,6 +1542,6 @@ func TestChangePassword(t *testing.T) {
 		first = e.login(t, acct)
 		wantStatus(t, change(acct.Password), http.StatusNoContent)
 		refreshed := e.form(t, "/v1/auth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {other.RefreshToken}}, "", "")
-		wantProblem(t, refreshed, http.StatusUnauthorized)
+		wantProblem(t, refreshed, http.StatusBadRequest, "refresh_token")
 	})
 }

@@ -422,7 +422,7 @@ func testAdministration(t *testing.T, d *db.DB) {
 			{"no city", with(officeBody("X"), "address.city", ""), "address.city"},
 			{"notes too long", with(officeBody("X"), "accessibility_notes", strings.Repeat("a", 2001)), "accessibility_notes"},
 			{"a flag that is not a boolean", with(officeBody("X"), "step_free_access", "yes"), "step_free_access"},
-			{"an unknown field", with(officeBody("X"), "floor", 3), "body"},
+			{"an unknown field", with(officeBody("X"), "floor", 3), "floor"},
 			{"not JSON", `{"name": `, "body"},
 		}
 		for _, tc := range cases {

@@ -118,12 +118,18 @@ func NewRateLimiter(perMinute float64, burst int) *RateLimiter {
 // Wrap limits next.
 func (l *RateLimiter) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if wait, ok := l.allow(ClientIP(r), time.Now()); !ok {
+		if wait, ok := l.Allow(r); !ok {
 			WriteError(r.Context(), w, &core.RetryAfterError{Kind: core.ErrRateLimited, Wait: wait, Cause: "too many requests from your address"})
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// Allow counts r against its client address and reports whether it may go
+// on, or else how long to wait; for a route that answers refusals itself.
+func (l *RateLimiter) Allow(r *http.Request) (time.Duration, bool) {
+	return l.allow(ClientIP(r), time.Now())
 }
 
 func (l *RateLimiter) allow(key string, now time.Time) (time.Duration, bool) {

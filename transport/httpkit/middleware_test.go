@@ -153,7 +153,7 @@ func TestMiddleware(t *testing.T) {
 		}{
 			"wrong content type": {"text/plain", `{"name":"a"}`, 415, "application/json"},
 			"malformed":          {"application/json", `{"name":`, 400, "ends before"},
-			"syntax":             {"application/json", `{"name" "a"}`, 400, "malformed JSON"},
+			"syntax":             {"application/json", `{"name" "a"}`, 400, "is not valid JSON"},
 			"unknown field":      {"application/json", `{"nmae":"a"}`, 400, "nmae"},
 			"wrong type":         {"application/json", `{"name":1}`, 400, "name"},
 			"empty":              {"application/json", ``, 400, "empty"},

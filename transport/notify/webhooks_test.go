@@ -282,7 +282,7 @@ func testWebhookValidation(t *testing.T, a *api) {
 		{"an unknown event type", map[string]any{"url": "https://crm.exempelby.se/hook", "event_types": []string{"case.deleted"}}, []string{"event_types"}},
 		{"both wrong at once", map[string]any{"url": "http://crm.exempelby.se/", "event_types": []string{"*", "case.submitted"}}, []string{"event_types", "url"}},
 		{"a malformed agency id", map[string]any{"agency_id": "42", "url": "https://crm.exempelby.se/", "event_types": []string{"*"}}, []string{"agency_id"}},
-		{"an unknown field", map[string]any{"url": "https://crm.exempelby.se/", "event_types": []string{"*"}, "secret": "mine"}, []string{"body"}},
+		{"an unknown field", map[string]any{"url": "https://crm.exempelby.se/", "event_types": []string{"*"}, "secret": "mine"}, []string{"secret"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
