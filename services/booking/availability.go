@@ -58,6 +58,16 @@ func mayNameStaff(ctx context.Context, agencyID string) bool {
 	return err == nil
 }
 
+// mayBookForAgency reports whether the caller books on the agency's behalf:
+// its staff, or a client that may read availability or write appointments.
+func mayBookForAgency(ctx context.Context, agencyID string) bool {
+	if mayNameStaff(ctx, agencyID) {
+		return true
+	}
+	_, err := core.AuthorizeAgency(ctx, agencyID, core.ScopeAppointmentsWrite)
+	return err == nil
+}
+
 // query validates the request and builds the engine's query.
 func (s *service) query(ctx context.Context, req AvailabilityRequest) (availability.Query, Agency, error) {
 	now := s.clock.Now()
@@ -91,6 +101,11 @@ func (s *service) query(ctx context.Context, req AvailabilityRequest) (availabil
 	}
 	if !mt.Offers(req.Mode) {
 		return availability.Query{}, Agency{}, core.Invalid("mode", fmt.Sprintf("%s is not offered for this meeting type", req.Mode))
+	}
+	// A slot shown is a slot the caller can book: times of a meeting type
+	// only the agency books are for the agency's staff and systems.
+	if !mt.CitizenBookable && !mayBookForAgency(ctx, agency.ID) {
+		return availability.Query{}, Agency{}, fmt.Errorf("meeting_type_id %s: the agency books this meeting type itself; contact them for a time: %w", mt.ID, core.ErrForbidden)
 	}
 	if req.OfficeID != "" {
 		o, err := s.ownOffice(ctx, agency.ID, req.OfficeID)

@@ -1,7 +1,9 @@
 package bookingapi_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +193,45 @@ func TestBadInputWritesNothing(t *testing.T) {
 				t.Fatalf("rows before %v, after %v", before, after)
 			}
 		})
+	})
+}
+
+// A slot shown is a slot the caller can book: the times of a meeting type
+// only the agency books are shown to the agency's staff and systems alone.
+func TestAvailabilityOfAMeetingTypeOnlyTheAgencyBooks(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		internal := e.newMeetingType(t, map[string]any{"citizen_bookable": false})
+		e.newStaffMember(t, "Ida Intern", internal)
+		anna := e.signInCitizen(t, "anna@example.se")
+		bookerID, bookerSecret := e.newClient(t, core.ScopeAppointmentsWrite)
+		booker := e.clientToken(t, bookerID, bookerSecret)
+		window := "&from=" + urlTime(at(2, 0, 0)) + "&to=" + urlTime(at(9, 0, 0))
+		for _, path := range []string{"/v1/availability", "/v1/availability/days"} {
+			q := path + "?meeting_type_id=" + internal + "&mode=phone" + window
+			t.Run(path+" refuses anonymous callers and citizens", func(t *testing.T) {
+				for _, token := range []string{"", anna.Token} {
+					p := wantProblem(t, e.call(t, "GET", q, token, nil), http.StatusForbidden)
+					if !strings.Contains(p.Detail, "agency books this meeting type") {
+						t.Fatalf("403 does not say why: %+v", p)
+					}
+				}
+			})
+			t.Run(path+" answers the agency's staff and booking systems", func(t *testing.T) {
+				for _, token := range []string{e.workerA, booker} {
+					r := e.call(t, "GET", q, token, nil)
+					wantStatus(t, r, http.StatusOK)
+					var res struct {
+						Items []json.RawMessage `json:"items"`
+						Days  []string          `json:"days"`
+					}
+					decode(t, r, &res)
+					if len(res.Items)+len(res.Days) == 0 {
+						t.Fatalf("no free times for the agency: %s", r.Body)
+					}
+				}
+			})
+		}
 	})
 }
