@@ -116,7 +116,9 @@ func (l *ManageLinks) Verify(token string, now time.Time) (ManageClaims, error) 
 	if len(token) != base64.RawURLEncoding.EncodedLen(linkTokenLen) {
 		return ManageClaims{}, ErrLinkInvalid
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
+	// Strict: the last character carries four unused bits, and a token
+	// differing only in those must not pass as the same token.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(raw) != linkTokenLen || raw[0] != linkVersion {
 		return ManageClaims{}, ErrLinkInvalid
 	}
