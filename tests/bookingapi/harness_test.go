@@ -8,7 +8,6 @@ package bookingapi_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -17,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
@@ -85,15 +82,12 @@ func newEnv(t *testing.T, d *db.DB) *apptEnv {
 	// Tests move the clock by days; tokens live long enough not to need
 	// signing in again after every move.
 	authCfg := testkit.AuthConfig(issuer, 90*24*time.Hour)
-	server, err := app.NewServer(ctx, app.Config{
+	server, srv, client := testkit.StartServer(t, d, app.Config{
 		Services: []string{"auth", "booking"}, BaseURL: issuer, DataDir: e.dataDir,
 		MailFrom: "Tidbok <no-reply@tidbok.test>", VideoBaseURL: "https://video.tidbok.test/",
-		Keyring: testkit.Keyring(t), Clock: e.clock, AuthConfig: &authCfg,
-	}, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	e.srv, e.http = testkit.Serve(t, server.Handler)
+		Clock: e.clock, AuthConfig: &authCfg,
+	})
+	e.srv, e.http = srv, client
 	// Many concurrent requests in the race tests: keep connections.
 	e.srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 
@@ -347,11 +341,7 @@ func (e *apptEnv) book(t *testing.T, token string, body map[string]any) appointm
 
 func (e *apptEnv) count(t testing.TB, query string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := e.d.GetContext(context.Background(), &n, e.d.Rebind(query), args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return testkit.Count(t, e.d, query, args...)
 }
 
 // rowCounts counts what a booking request may write: appointments, blocks,
@@ -366,42 +356,26 @@ func (e *apptEnv) rowCounts(t testing.TB) map[string]int {
 }
 
 // event is one row of booking's outbox.
-type event struct {
-	Type    string
-	Payload struct {
-		Appointment struct {
-			StaffID  string `json:"staff_id"`
-			Status   string `json:"status"`
-			Start    string `json:"start"`
-			Sequence int    `json:"sequence"`
-		} `json:"appointment"`
-		Callback struct {
-			Status   string `json:"status"`
-			Attempts int    `json:"attempts"`
-		} `json:"callback"`
-		Change booking.Change `json:"change"`
-	}
+type event = testkit.Event[eventPayload]
+
+type eventPayload struct {
+	Appointment struct {
+		StaffID  string `json:"staff_id"`
+		Status   string `json:"status"`
+		Start    string `json:"start"`
+		Sequence int    `json:"sequence"`
+	} `json:"appointment"`
+	Callback struct {
+		Status   string `json:"status"`
+		Attempts int    `json:"attempts"`
+	} `json:"callback"`
+	Change booking.Change `json:"change"`
 }
 
 // events returns the outbox rows of one appointment or call-back in order.
 func (e *apptEnv) events(t testing.TB, aggregateID string) []event {
 	t.Helper()
-	var rows []struct {
-		Type    string `db:"type"`
-		Payload string `db:"payload"`
-	}
-	if err := e.d.SelectContext(context.Background(), &rows,
-		e.d.Rebind(`SELECT type, payload FROM booking_events WHERE aggregate_id = ? ORDER BY seq`), aggregateID); err != nil {
-		t.Fatalf("read events: %v", err)
-	}
-	out := make([]event, len(rows))
-	for i, r := range rows {
-		out[i].Type = r.Type
-		if err := json.Unmarshal([]byte(r.Payload), &out[i].Payload); err != nil {
-			t.Fatalf("event payload %s: %v", r.Payload, err)
-		}
-	}
-	return out
+	return testkit.Events[eventPayload](t, e.d, "booking_events", aggregateID)
 }
 
 func eventTypes(evs []event) []string {

@@ -21,8 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/core/coretest"
@@ -95,16 +93,11 @@ func newEnv(t *testing.T, d *db.DB) *env {
 	e := &env{d: d, clock: coretest.NewClock(start), dataDir: t.TempDir(), store: intakestore.New(d)}
 	// Tests move the clock by weeks; tokens outlive the moves.
 	authCfg := testkit.AuthConfig(issuer, 120*24*time.Hour)
-	var err error
-	e.server, err = app.NewServer(ctx, app.Config{
+	e.server, e.srv, e.http = testkit.StartServer(t, d, app.Config{
 		Services: []string{"auth", "booking", "intake"}, BaseURL: issuer, DataDir: e.dataDir,
 		MailFrom: "Tidbok <no-reply@tidbok.test>", VideoBaseURL: "https://video.tidbok.test/",
-		Keyring: testkit.Keyring(t), Clock: e.clock, AuthConfig: &authCfg,
-	}, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	e.srv, e.http = testkit.Serve(t, e.server.Handler)
+		Clock: e.clock, AuthConfig: &authCfg,
+	})
 	e.srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 
 	secrets := demo.Secrets{Password: "demo-" + core.NewID(), ClientSecret: auth.NewClientSecret()}
@@ -392,11 +385,7 @@ func ids(cs []caseJSON) []string {
 
 func (e *env) count(t testing.TB, query string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := e.d.GetContext(context.Background(), &n, e.d.Rebind(query), args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return testkit.Count(t, e.d, query, args...)
 }
 
 // caseRow is the stored row of a case, every column, for before/after
@@ -431,41 +420,26 @@ func (w written) equal(o written) bool {
 }
 
 // outbox is one of intake's events.
-type outbox struct {
-	Type    string
-	Payload struct {
-		Case struct {
-			ID        string `json:"id"`
-			Reference string `json:"reference"`
-			Status    string `json:"status"`
-		} `json:"case"`
-		Entry *struct {
-			Kind       string `json:"kind"`
-			StatusFrom string `json:"status_from"`
-			StatusTo   string `json:"status_to"`
-			Body       string `json:"body"`
-		} `json:"entry"`
-	}
+type outbox = testkit.Event[outboxPayload]
+
+type outboxPayload struct {
+	Case struct {
+		ID        string `json:"id"`
+		Reference string `json:"reference"`
+		Status    string `json:"status"`
+	} `json:"case"`
+	Entry *struct {
+		Kind       string `json:"kind"`
+		StatusFrom string `json:"status_from"`
+		StatusTo   string `json:"status_to"`
+		Body       string `json:"body"`
+	} `json:"entry"`
 }
 
 // outboxOf returns the case's events in order.
 func (e *env) outboxOf(t testing.TB, id string) []outbox {
 	t.Helper()
-	var rows []struct {
-		Type    string `db:"type"`
-		Payload string `db:"payload"`
-	}
-	if err := e.d.SelectContext(context.Background(), &rows, e.d.Rebind(`SELECT type, payload FROM intake_events WHERE aggregate_id = ? ORDER BY seq`), id); err != nil {
-		t.Fatalf("read events: %v", err)
-	}
-	out := make([]outbox, len(rows))
-	for i, r := range rows {
-		out[i].Type = r.Type
-		if err := json.Unmarshal([]byte(r.Payload), &out[i].Payload); err != nil {
-			t.Fatalf("event payload %s: %v", r.Payload, err)
-		}
-	}
-	return out
+	return testkit.Events[outboxPayload](t, e.d, "intake_events", id)
 }
 
 // sameInstant compares times as stored: PostgreSQL keeps microseconds.
