@@ -263,35 +263,12 @@ func pumpAll(t *testing.T, s *app.Server) int {
 	t.Helper()
 	total := 0
 	for _, p := range s.Pumps {
-		for i := 0; ; i++ {
-			if i == 20 {
-				t.Fatalf("pump %s keeps finding events", p.Name)
-			}
-			n, err := p.Poll(context.Background())
-			if err != nil {
-				t.Fatalf("pump %s: %v", p.Name, err)
-			}
-			total += n
-			if n == 0 {
-				break
-			}
-		}
+		total += testkit.DrainPump(t, &p, 20)
 	}
 	return total
 }
 
-func sendAll(t *testing.T, s *app.Server) {
-	t.Helper()
-	for {
-		n, err := s.Sender.SendDue(context.Background(), 50)
-		if err != nil {
-			t.Fatalf("send: %v", err)
-		}
-		if n == 0 {
-			return
-		}
-	}
-}
+func sendAll(t *testing.T, s *app.Server) { t.Helper(); testkit.SendAll(t, s) }
 
 var codeLine = regexp.MustCompile(`(?m)^ +([0-9]{6})\r?$`)
 

@@ -28,7 +28,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/go-kit/log"
 	"github.com/google/uuid"
 
 	"github.com/tidbok/tidbok/app"
@@ -177,21 +176,14 @@ func loadDemo(d *db.DB) error {
 // so build every server before any of them serves a request.
 func newEnv(t *testing.T, d *db.DB, router routers.Router, cov *coverage) *env {
 	t.Helper()
-	ctx := context.Background()
 	e := &env{t: t, d: d, clock: coretest.NewClock(start), dataDir: t.TempDir(), router: router, cov: cov}
 	// The scenario moves the clock by a day; tokens outlive that.
 	authCfg := testkit.AuthConfig(baseURL, 7*24*time.Hour)
-	server, err := app.NewServer(ctx, app.Config{
+	e.server, e.srv, _ = testkit.StartServer(t, d, app.Config{
 		Services: []string{"auth", "booking", "intake", "notify"},
-		BaseURL:  baseURL, DataDir: e.dataDir, Keyring: testkit.Keyring(t), Clock: e.clock, AuthConfig: &authCfg,
-	}, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	e.server = server
+		BaseURL:  baseURL, DataDir: e.dataDir, Clock: e.clock, AuthConfig: &authCfg,
+	})
 	e.webhooks = notify.NewWebhookService(notifystore.NewWebhookStore(d), e.clock)
-	e.srv = httptest.NewServer(server.Handler)
-	t.Cleanup(e.srv.Close)
 	return e
 }
 

@@ -18,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/core/coretest"
@@ -91,12 +89,7 @@ func newEnv(t testing.TB, d *db.DB, configure ...func(*app.Config)) *env {
 		c(&cfg)
 	}
 	e.dataDir = cfg.DataDir
-	var err error
-	e.server, err = app.NewServer(ctx, cfg, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	e.srv, e.http = testkit.Serve(t, e.server.Handler)
+	e.server, e.srv, e.http = testkit.StartServer(t, d, cfg)
 
 	// The demo's directory and schedules. Its staff accounts are created
 	// through the auth service instead of demo.Load's Accounts, so that their
@@ -137,19 +130,7 @@ func (e *env) pump(t testing.TB) int {
 		if !strings.HasPrefix(p.Name, "notify<-") {
 			continue // the webhooks' pumps run beside notify's; not what these tests are about
 		}
-		for i := 0; ; i++ {
-			if i == 50 {
-				t.Fatalf("pump %s keeps finding new events", p.Name)
-			}
-			n, err := p.Poll(context.Background())
-			if err != nil {
-				t.Fatalf("pump %s: %v", p.Name, err)
-			}
-			total += n
-			if n == 0 {
-				break
-			}
-		}
+		total += testkit.DrainPump(t, &p, 50)
 	}
 	return total
 }
@@ -158,17 +139,7 @@ func (e *env) pump(t testing.TB) int {
 // many messages went out.
 func (e *env) send(t testing.TB) int {
 	t.Helper()
-	total := 0
-	for {
-		n, err := e.server.Sender.SendDue(context.Background(), 50)
-		if err != nil {
-			t.Fatalf("send: %v", err)
-		}
-		total += n
-		if n == 0 {
-			return total
-		}
-	}
+	return testkit.SendAll(t, e.server)
 }
 
 // deliver is what the background work does in a second: read the events,

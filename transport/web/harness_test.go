@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/core/coretest"
@@ -49,22 +47,17 @@ func newEnv(t testing.TB, d *db.DB, configure ...func(*app.Config)) *env {
 	e := &env{d: d, clock: coretest.NewClock(start)}
 	authCfg := testkit.AuthConfig("http://tidbok.test", 0)
 	cfg := app.Config{Services: []string{"auth", "booking", "intake", "notify"},
-		BaseURL: "http://tidbok.test", DataDir: t.TempDir(), Keyring: testkit.Keyring(t), Clock: e.clock, AuthConfig: &authCfg}
+		BaseURL: "http://tidbok.test", DataDir: t.TempDir(), Clock: e.clock, AuthConfig: &authCfg}
 	for _, c := range configure {
 		c(&cfg)
 	}
-	var err error
-	e.server, err = app.NewServer(ctx, cfg, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(e.server.Handler)
-	t.Cleanup(e.srv.Close)
+	e.server, e.srv, _ = testkit.StartServer(t, d, cfg)
 	store := bookingstore.New(d)
 	if _, err := demo.Load(ctx, demo.Stores{Directory: store, Schedules: store}, demo.Secrets{Password: "demo-" + core.NewID(), ClientSecret: "tbs_" + core.NewID()}); err != nil {
 		t.Fatal(err)
 	}
 	// The same secret the server signs with: it lives in the database.
+	var err error
 	if e.links, err = booking.LoadManageLinks(ctx, store); err != nil {
 		t.Fatal(err)
 	}
