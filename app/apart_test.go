@@ -13,10 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/app"
@@ -28,7 +26,6 @@ import (
 	"github.com/tidbok/tidbok/db/dbtest"
 	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/demo"
-	"github.com/tidbok/tidbok/docs"
 	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/notify"
@@ -347,16 +344,7 @@ func checkContract(t testing.TB, req *http.Request, r response) {
 	t.Helper()
 	specOnce.Do(func() {
 		openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
-		spec, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
-		if err == nil {
-			err = spec.Validate(context.Background())
-		}
-		if err != nil {
-			specErr = err
-			return
-		}
-		spec.Servers = nil // any host
-		specRouter, specErr = gorillamux.NewRouter(spec)
+		_, specRouter, specErr = testkit.OpenAPI()
 	})
 	if specErr != nil {
 		t.Fatalf("openapi.yaml: %v", specErr)

@@ -27,7 +27,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
 
 	"github.com/tidbok/tidbok/app"
@@ -38,7 +37,6 @@ import (
 	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/db/notifystore"
 	"github.com/tidbok/tidbok/demo"
-	"github.com/tidbok/tidbok/docs"
 	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/services/notify"
 	"github.com/tidbok/tidbok/transport/httpkit"
@@ -73,20 +71,10 @@ func init() {
 	openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
 }
 
-// loadSpec loads, validates and routes docs/openapi.yaml, as cmd/tidbok's
-// TestAllInOne does.
+// loadSpec loads, validates and routes docs/openapi.yaml.
 func loadSpec(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
-	loader := openapi3.NewLoader()
-	spec, err := loader.LoadFromData(docs.OpenAPI)
-	if err != nil {
-		t.Fatalf("load openapi.yaml: %v", err)
-	}
-	if err := spec.Validate(context.Background()); err != nil {
-		t.Fatalf("openapi.yaml is invalid: %v", err)
-	}
-	spec.Servers = nil // match any host
-	router, err := gorillamux.NewRouter(spec)
+	spec, router, err := testkit.OpenAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
