@@ -3,11 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,12 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-message"
-	"github.com/emersion/go-smtp"
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/app"
@@ -34,8 +26,7 @@ import (
 	"github.com/tidbok/tidbok/db/dbtest"
 	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/demo"
-	"github.com/tidbok/tidbok/docs"
-	"github.com/tidbok/tidbok/pin"
+	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/notify"
 )
@@ -54,7 +45,7 @@ var (
 type apart struct {
 	auth, booking, intake, notify *app.Server
 	urls                          map[string]string
-	mail                          *mailbox
+	mail                          *testkit.SMTPServer
 	serviceID, serviceSecret      string
 }
 
@@ -62,7 +53,7 @@ type apart struct {
 func startApart(t *testing.T, d *db.DB) *apart {
 	t.Helper()
 	ctx := context.Background()
-	w := &apart{urls: map[string]string{}, mail: startMailbox(t)}
+	w := &apart{urls: map[string]string{}, mail: testkit.StartSMTP(t)}
 	// Each server's address is known before any is built, so that each can
 	// be told where the others are.
 	handlers := map[string]*swappable{}
@@ -85,16 +76,8 @@ func startApart(t *testing.T, d *db.DB) *apart {
 	}
 	w.serviceID, w.serviceSecret = c.ID, secret
 
-	authCfg := auth.DefaultConfig(apartIssuer)
-	authCfg.Argon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	sealer, err := pin.NewSealer(randomBytes(t, pin.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyring, err := auth.NewKeyring(randomBytes(t, auth.KeySize), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	authCfg := testkit.AuthConfig(apartIssuer, 0)
+	keyring := testkit.Keyring(t)
 	build := func(name string) *app.Server {
 		t.Helper()
 		others := map[string]string{}
@@ -104,7 +87,7 @@ func startApart(t *testing.T, d *db.DB) *apart {
 			}
 		}
 		cfg := app.Config{Services: []string{name}, ServiceURLs: others, BaseURL: apartIssuer, DataDir: t.TempDir(),
-			SMTPURL: w.mail.url(), MailFrom: "Exempelby kommun <bokning@exempelby.se>",
+			SMTPURL: w.mail.URL(), MailFrom: "Exempelby kommun <bokning@exempelby.se>",
 			ServiceClientID: w.serviceID, ServiceClientSecret: w.serviceSecret}
 		if name == "auth" {
 			cfg.Keyring, cfg.AuthConfig = keyring, &authCfg
@@ -175,15 +158,15 @@ func TestServicesApart(t *testing.T) {
 		}
 		sendAll(t, w.notify)
 		uid := calendar.UID(appt.ID)
-		invitations := w.mail.invitations(t, "anna@example.se", uid)
+		invitations := countInvitations(t, w.mail, "anna@example.se", uid)
 		if invitations != 1 {
 			t.Fatalf("%d invitations with UID %s reached the citizen, want 1", invitations, uid)
 		}
 		// The invitation carries the citizen's manage link, minted by booking
 		// and handed to notify over HTTP; booking's page honours it.
 		token := ""
-		for _, m := range w.mail.since(0) {
-			if found := manageLink.FindStringSubmatch(m.text); found != nil && strings.Contains(strings.Join(m.to, ","), "anna@example.se") {
+		for _, m := range w.mail.All() {
+			if found := manageLink.FindStringSubmatch(m.Text()); found != nil && strings.Contains(strings.ToLower(strings.Join(m.EnvelopeTo, ",")), "anna@example.se") {
 				token = found[1]
 			}
 		}
@@ -243,7 +226,7 @@ func TestServicesApart(t *testing.T) {
 			}
 		}
 		sendAll(t, w.notify)
-		if n := w.mail.invitations(t, "anna@example.se", uid); n != 1 {
+		if n := countInvitations(t, w.mail, "anna@example.se", uid); n != 1 {
 			t.Fatalf("after the replay %d invitations with UID %s reached the citizen, want still 1", n, uid)
 		}
 
@@ -277,64 +260,32 @@ func pumpAll(t *testing.T, s *app.Server) int {
 	t.Helper()
 	total := 0
 	for _, p := range s.Pumps {
-		for i := 0; ; i++ {
-			if i == 20 {
-				t.Fatalf("pump %s keeps finding events", p.Name)
-			}
-			n, err := p.Poll(context.Background())
-			if err != nil {
-				t.Fatalf("pump %s: %v", p.Name, err)
-			}
-			total += n
-			if n == 0 {
-				break
-			}
-		}
+		total += testkit.DrainPump(t, &p, 20)
 	}
 	return total
 }
 
-func sendAll(t *testing.T, s *app.Server) {
-	t.Helper()
-	for {
-		n, err := s.Sender.SendDue(context.Background(), 50)
-		if err != nil {
-			t.Fatalf("send: %v", err)
-		}
-		if n == 0 {
-			return
-		}
-	}
-}
+func sendAll(t *testing.T, s *app.Server) { t.Helper(); testkit.SendAll(t, s) }
 
 var codeLine = regexp.MustCompile(`(?m)^ +([0-9]{6})\r?$`)
 
 // signIn signs a citizen in with a code sent by e-mail and returns the token.
 func (w *apart) signIn(t *testing.T, address string) string {
 	t.Helper()
-	before := w.mail.count()
-	r := call(t, "POST", w.urls["auth"]+"/v1/auth/citizen/code", "", map[string]string{"email": address, "language": "sv"})
-	wantStatus(t, r, http.StatusAccepted)
-	var ch struct {
-		ChallengeID string `json:"challenge_id"`
-	}
-	decode(t, r, &ch)
-	code := ""
-	for _, m := range w.mail.since(before) {
-		if c := codeLine.FindStringSubmatch(m.text); c != nil {
-			code = c[1]
+	before := w.mail.Count()
+	at := &testkit.Client{URL: w.urls["auth"], Check: checkContract}
+	return at.SignInCitizen(t, address, map[string]string{"email": address, "language": "sv"}, func() string {
+		code := ""
+		for _, m := range w.mail.All()[before:] {
+			if c := codeLine.FindStringSubmatch(m.Text()); c != nil {
+				code = c[1]
+			}
 		}
-	}
-	if code == "" {
-		t.Fatalf("no sign-in code reached %s", address)
-	}
-	r = call(t, "POST", w.urls["auth"]+"/v1/auth/citizen/verify", "", map[string]string{"challenge_id": ch.ChallengeID, "code": code})
-	wantStatus(t, r, http.StatusOK)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	decode(t, r, &tok)
-	return tok.AccessToken
+		if code == "" {
+			t.Fatalf("no sign-in code reached %s", address)
+		}
+		return code
+	}).Token
 }
 
 // freeSlot returns a bookable start of building permit advice by video.
@@ -360,63 +311,26 @@ func (w *apart) freeSlot(t *testing.T, token string) string {
 // serviceToken gets a service token from auth as a process would.
 func (w *apart) serviceToken(t *testing.T, id, secret string) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}}
-	req, err := http.NewRequest("POST", w.urls["auth"]+"/v1/auth/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	at := &testkit.Client{URL: w.urls["auth"], Check: checkContract}
+	req := at.ClientCredentials(t, nil)
 	req.SetBasicAuth(id, secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := readResponse(t, resp)
-	checkContract(t, req, r)
-	wantStatus(t, r, http.StatusOK)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		Scope       string `json:"scope"`
-	}
-	decode(t, r, &tok)
-	return tok.AccessToken
+	return testkit.AccessToken(t, at.Do(t, req))
 }
 
 // ---- HTTP ----
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type response = testkit.Response
 
+var (
+	decode     = testkit.Decode
+	wantStatus = testkit.WantStatus
+)
+
+// call sends a request to a whole URL and holds the answer to
+// docs/openapi.yaml.
 func call(t *testing.T, method, target, token string, body any) response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, target, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := readResponse(t, resp)
-	checkContract(t, req, r)
-	return r
+	return (&testkit.Client{Check: checkContract}).Call(t, method, target, token, body)
 }
 
 var (
@@ -426,20 +340,11 @@ var (
 )
 
 // checkContract validates an answer against docs/openapi.yaml.
-func checkContract(t *testing.T, req *http.Request, r response) {
+func checkContract(t testing.TB, req *http.Request, r response) {
 	t.Helper()
 	specOnce.Do(func() {
 		openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
-		spec, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
-		if err == nil {
-			err = spec.Validate(context.Background())
-		}
-		if err != nil {
-			specErr = err
-			return
-		}
-		spec.Servers = nil // any host
-		specRouter, specErr = gorillamux.NewRouter(spec)
+		_, specRouter, specErr = testkit.OpenAPI()
 	})
 	if specErr != nil {
 		t.Fatalf("openapi.yaml: %v", specErr)
@@ -455,39 +360,6 @@ func checkContract(t *testing.T, req *http.Request, r response) {
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		t.Errorf("%s %s → %d does not match openapi.yaml: %v\n%s", req.Method, req.URL, r.Status, err, r.Body)
 	}
-}
-
-func readResponse(t *testing.T, resp *http.Response) response {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
-}
-
-func wantStatus(t *testing.T, r response, status int) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
-	}
-}
-
-func decode(t *testing.T, r response, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.Body, err)
-	}
-}
-
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // swappable is a handler set after its server has started.
@@ -509,111 +381,19 @@ func (s *swappable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
-// ---- an SMTP server in the test ----
-
-type received struct {
-	to       []string
-	text     string // the text/plain parts
-	calendar string // the text/calendar part
-}
-
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []received
-	addr string
-}
-
-func startMailbox(t *testing.T) *mailbox {
-	t.Helper()
-	m := &mailbox{}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.addr = l.Addr().String()
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{box: m}, nil }))
-	srv.Domain = "mx.test"
-	srv.ReadTimeout, srv.WriteTimeout = 30*time.Second, 30*time.Second
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close(); <-done })
-	return m
-}
-
-func (m *mailbox) url() string { return "smtp://" + m.addr + "?starttls=none" }
-
-func (m *mailbox) count() int { m.mu.Lock(); defer m.mu.Unlock(); return len(m.msgs) }
-
-func (m *mailbox) since(n int) []received {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]received(nil), m.msgs[n:]...)
-}
-
-// invitations counts the calendar mails to address whose event has uid.
-func (m *mailbox) invitations(t *testing.T, address, uid string) int {
+// countInvitations counts the calendar mails to address whose event has uid.
+func countInvitations(t *testing.T, box *testkit.SMTPServer, address, uid string) int {
 	t.Helper()
 	n := 0
-	for _, r := range m.since(0) {
-		if r.calendar == "" || !strings.EqualFold(strings.Join(r.to, ","), address) {
+	for _, m := range box.All() {
+		if !strings.EqualFold(strings.Join(m.EnvelopeTo, ","), address) {
 			continue
 		}
-		ev, err := calendar.Parse([]byte(r.calendar))
-		if err != nil {
-			t.Fatalf("calendar: %v\n%s", err, r.calendar)
-		}
-		if ev.UID == uid {
+		if ev := m.Invite(t); ev != nil && ev.UID == uid {
 			n++
 		}
 	}
 	return n
-}
-
-type session struct {
-	box *mailbox
-	to  []string
-}
-
-func (s *session) Reset()                               { s.to = nil }
-func (s *session) Logout() error                        { return nil }
-func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, strings.ToLower(to))
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	e, err := message.Read(r)
-	if err != nil {
-		return err
-	}
-	got := received{to: s.to}
-	if err := e.Walk(func(_ []int, part *message.Entity, err error) error {
-		if err != nil {
-			return err
-		}
-		mt, _, _ := part.Header.ContentType()
-		if strings.HasPrefix(mt, "multipart/") {
-			return nil
-		}
-		b, err := io.ReadAll(part.Body)
-		if err != nil {
-			return err
-		}
-		switch mt {
-		case "text/plain":
-			got.text += string(b)
-		case "text/calendar":
-			got.calendar = string(b)
-		}
-		return nil
-	}); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	s.box.mu.Lock()
-	s.box.msgs = append(s.box.msgs, got)
-	s.box.mu.Unlock()
-	return nil
 }
 
 // TestServiceRoutesDenials proves who reaches the routes the services serve

@@ -7,36 +7,24 @@
 package bookingapi_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-message/mail"
-	"github.com/go-kit/log"
-
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/bookingstore"
-	"github.com/tidbok/tidbok/pin"
+	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
-	"github.com/tidbok/tidbok/transport/httpkit"
 )
 
 // issuer is the server's BaseURL: the verifier checks iss against it only,
@@ -44,15 +32,7 @@ import (
 const issuer = "https://tidbok.test"
 
 // stockholm is the agencies' zone; every wall-clock time below is in it.
-var stockholm = mustLocation("Europe/Stockholm")
-
-func mustLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var stockholm = testkit.Stockholm
 
 // start is where every test's clock begins: Monday 1 June 2026, 07:00 in
 // Stockholm, an hour before the staff start work.
@@ -61,30 +41,6 @@ var start = time.Date(2026, 6, 1, 7, 0, 0, 0, stockholm)
 // at is a wall-clock time in Stockholm on a day of the first weeks of June 2026.
 func at(day, hour, minute int) time.Time {
 	return time.Date(2026, 6, day, hour, minute, 0, 0, stockholm)
-}
-
-// apptClock is the server's one clock; tests move it forward.
-type apptClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *apptClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t.UTC()
-}
-
-func (c *apptClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *apptClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // staffAccount is someone who signs in with a password.
@@ -99,7 +55,7 @@ type staffAccount struct {
 type apptEnv struct {
 	d       *db.DB
 	srv     *httptest.Server
-	clock   *apptClock
+	clock   *coretest.Clock
 	dataDir string
 	auth    auth.Service
 
@@ -115,38 +71,23 @@ type apptEnv struct {
 	client                  string // client of A with every scope
 	clientSecret            string
 	clientID                string
-}
 
-// cheapArgon2 keeps password hashing fast under -race.
-var cheapArgon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+	http *testkit.Client
+}
 
 func newEnv(t *testing.T, d *db.DB) *apptEnv {
 	t.Helper()
 	ctx := context.Background()
-	e := &apptEnv{d: d, clock: &apptClock{t: start}, dataDir: t.TempDir()}
-	authCfg := auth.DefaultConfig(issuer)
-	authCfg.Argon2 = cheapArgon2
+	e := &apptEnv{d: d, clock: coretest.NewClock(start), dataDir: t.TempDir()}
 	// Tests move the clock by days; tokens live long enough not to need
 	// signing in again after every move.
-	authCfg.AccessTTL = 90 * 24 * time.Hour
-	sealer, err := pin.NewSealer(randomBytes(t, pin.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyring, err := auth.NewKeyring(randomBytes(t, auth.KeySize), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := app.NewServer(ctx, app.Config{
+	authCfg := testkit.AuthConfig(issuer, 90*24*time.Hour)
+	server, srv, client := testkit.StartServer(t, d, app.Config{
 		Services: []string{"auth", "booking"}, BaseURL: issuer, DataDir: e.dataDir,
 		MailFrom: "Tidbok <no-reply@tidbok.test>", VideoBaseURL: "https://video.tidbok.test/",
-		Keyring: keyring, Clock: e.clock, AuthConfig: &authCfg,
-	}, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	e.srv = httptest.NewServer(server.Handler)
-	t.Cleanup(e.srv.Close)
+		Clock: e.clock, AuthConfig: &authCfg,
+	})
+	e.srv, e.http = srv, client
 	// Many concurrent requests in the race tests: keep connections.
 	e.srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 
@@ -239,94 +180,37 @@ func (e *apptEnv) newClient(t *testing.T, scopes ...string) (string, string) {
 	return c.ClientID, c.ClientSecret
 }
 
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // ---- signing in ----
 
 func (e *apptEnv) login(t *testing.T, a staffAccount) string {
 	t.Helper()
-	return accessToken(t, e.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": a.Email, "password": a.Password}))
+	return e.http.Login(t, a.Email, a.Password)
 }
 
 func (e *apptEnv) clientToken(t *testing.T, id, secret string) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
-	req, err := http.NewRequest("POST", e.srv.URL+"/v1/auth/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return accessToken(t, e.do(t, req))
-}
-
-func accessToken(t *testing.T, r response) string {
-	t.Helper()
-	wantStatus(t, r, http.StatusOK)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	decode(t, r, &tok)
-	if tok.AccessToken == "" {
-		t.Fatalf("no access token in %s", r.Body)
-	}
-	return tok.AccessToken
+	return e.http.ClientToken(t, id, secret)
 }
 
 // citizen is a signed-in citizen.
-type citizen struct {
-	ID, Email, Token string
-}
+type citizen = testkit.Citizen
 
 // signInCitizen runs the e-mail code flow for address: the code is read
 // from the .eml the server's file mailer wrote.
 func (e *apptEnv) signInCitizen(t *testing.T, address string) citizen {
 	t.Helper()
-	r := e.call(t, "POST", "/v1/auth/citizen/code", "", map[string]string{"email": address})
-	wantStatus(t, r, http.StatusAccepted)
-	var ch struct {
-		ChallengeID string `json:"challenge_id"`
-	}
-	decode(t, r, &ch)
-	code := e.lastMailCode(t, address)
-	tok := accessToken(t, e.call(t, "POST", "/v1/auth/citizen/verify", "", map[string]string{"challenge_id": ch.ChallengeID, "code": code}))
-	me := e.call(t, "GET", "/v1/me", tok, nil)
-	wantStatus(t, me, http.StatusOK)
-	var m struct {
-		Kind string `json:"kind"`
-		ID   string `json:"id"`
-	}
-	decode(t, me, &m)
-	if m.Kind != "citizen" || !core.ValidID(m.ID) {
-		t.Fatalf("GET /v1/me = %s", me.Body)
-	}
-	return citizen{ID: m.ID, Email: address, Token: tok}
+	return e.http.SignInCitizen(t, address, map[string]string{"email": address}, func() string { return e.lastMailCode(t, address) })
 }
 
 var mailCode = regexp.MustCompile(`(?m)^ +([0-9]{6})\r?$`)
 
-// lastMailCode reads the newest .eml to address and returns its code.
+// lastMailCode returns the code of the newest .eml to address that has one.
 func (e *apptEnv) lastMailCode(t *testing.T, address string) string {
 	t.Helper()
-	dir := filepath.Join(e.dataDir, "mail")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("read mail directory: %v", err)
-	}
 	code := ""
-	// Names begin with the time of writing, so this is oldest first.
-	for _, en := range entries {
-		if !strings.HasSuffix(en.Name(), ".eml") || strings.HasPrefix(en.Name(), ".") {
-			continue
-		}
-		if c, ok := mailCodeTo(t, filepath.Join(dir, en.Name()), address); ok {
-			code = c
+	for _, m := range testkit.MailsTo(t, e.dataDir, address) {
+		if c := mailCode.FindStringSubmatch(m.Text); c != nil {
+			code = c[1]
 		}
 	}
 	if code == "" {
@@ -335,175 +219,40 @@ func (e *apptEnv) lastMailCode(t *testing.T, address string) string {
 	return code
 }
 
-func mailCodeTo(t *testing.T, path, address string) (string, bool) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	mr, err := mail.CreateReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	to, err := mr.Header.AddressList("To")
-	if err != nil || len(to) != 1 || !strings.EqualFold(to[0].Address, address) {
-		return "", false
-	}
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			return "", false
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		h, ok := p.Header.(*mail.InlineHeader)
-		if !ok {
-			continue
-		}
-		if ct, _, _ := h.ContentType(); ct != "text/plain" {
-			continue
-		}
-		body, _ := io.ReadAll(p.Body)
-		if m := mailCode.FindSubmatch(body); m != nil {
-			return string(m[1]), true
-		}
-	}
-}
-
 // personalNumber returns the i-th of a series of valid personal identity
-// numbers (twelve digits, Luhn check digit), one birth date per i.
-func personalNumber(i int) string {
-	// Birth dates from 1940 over 80 years; 37 has no factor in common with
-	// the 29 200 days, so every i below that gets its own date.
-	birth := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 37*i%29200)
-	nine := birth.Format("060102") + fmt.Sprintf("%03d", 100+i%900)
-	sum := 0
-	for k, c := range nine {
-		d := int(c-'0') * (2 - k%2)
-		sum += d/10 + d%10
-	}
-	return birth.Format("20060102") + nine[6:] + fmt.Sprint((10-sum%10)%10)
-}
+// numbers, one birth date per i.
+var personalNumber = testkit.PersonalNumber
 
 // ---- HTTP ----
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type (
+	response = testkit.Response
+	problem  = testkit.Problem
+)
+
+var (
+	decode      = testkit.Decode
+	wantStatus  = testkit.WantStatus
+	wantCreated = testkit.WantCreated
+	wantProblem = testkit.WantProblem
+	accessToken = testkit.AccessToken
+)
 
 func (e *apptEnv) do(t testing.TB, req *http.Request) response {
 	t.Helper()
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("read body: %v", err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: body}
+	return e.http.Do(t, req)
 }
 
 // request builds a request with body as JSON (nil: none; a string: as it
 // is), token as bearer ("" for none) and extra headers as name, value pairs.
 func (e *apptEnv) request(t testing.TB, method, path, token string, body any, header ...string) *http.Request {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		buf, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(buf)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return req
+	return e.http.Request(t, method, path, token, body, header...)
 }
 
 func (e *apptEnv) call(t testing.TB, method, path, token string, body any, header ...string) response {
 	t.Helper()
-	return e.do(t, e.request(t, method, path, token, body, header...))
-}
-
-func decode(t testing.TB, r response, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.Body, err)
-	}
-}
-
-func wantStatus(t testing.TB, r response, status int) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status = %d, want %d: %s", r.Status, status, r.Body)
-	}
-}
-
-// wantCreated checks a 201 and returns the id of what was created.
-func wantCreated(t *testing.T, r response) string {
-	t.Helper()
-	wantStatus(t, r, http.StatusCreated)
-	var v struct {
-		ID string `json:"id"`
-	}
-	decode(t, r, &v)
-	if !core.ValidID(v.ID) {
-		t.Fatalf("no id in %s", r.Body)
-	}
-	return v.ID
-}
-
-// problem is an RFC 9457 answer.
-type problem struct {
-	Type   string            `json:"type"`
-	Status int               `json:"status"`
-	Detail string            `json:"detail"`
-	Errors []core.FieldError `json:"errors"`
-}
-
-func (p problem) names(field string) bool {
-	return slices.ContainsFunc(p.Errors, func(f core.FieldError) bool { return f.Field == field })
-}
-
-// wantProblem checks a problem+json answer with status naming each field.
-func wantProblem(t testing.TB, r response, status int, fields ...string) problem {
-	t.Helper()
-	wantStatus(t, r, status)
-	if ct := r.Header.Get("Content-Type"); ct != httpkit.ProblemContentType {
-		t.Fatalf("Content-Type = %q, want %s: %s", ct, httpkit.ProblemContentType, r.Body)
-	}
-	var p problem
-	decode(t, r, &p)
-	if p.Status != status {
-		t.Fatalf("problem status = %d, want %d", p.Status, status)
-	}
-	for _, f := range fields {
-		if !p.names(f) {
-			t.Fatalf("problem does not name field %q: %s", f, r.Body)
-		}
-	}
-	return p
+	return e.http.Call(t, method, path, token, body, header...)
 }
 
 // wantTaken checks the 409 of a time someone else got first: it points to
@@ -592,11 +341,7 @@ func (e *apptEnv) book(t *testing.T, token string, body map[string]any) appointm
 
 func (e *apptEnv) count(t testing.TB, query string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := e.d.GetContext(context.Background(), &n, e.d.Rebind(query), args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return testkit.Count(t, e.d, query, args...)
 }
 
 // rowCounts counts what a booking request may write: appointments, blocks,
@@ -611,42 +356,26 @@ func (e *apptEnv) rowCounts(t testing.TB) map[string]int {
 }
 
 // event is one row of booking's outbox.
-type event struct {
-	Type    string
-	Payload struct {
-		Appointment struct {
-			StaffID  string `json:"staff_id"`
-			Status   string `json:"status"`
-			Start    string `json:"start"`
-			Sequence int    `json:"sequence"`
-		} `json:"appointment"`
-		Callback struct {
-			Status   string `json:"status"`
-			Attempts int    `json:"attempts"`
-		} `json:"callback"`
-		Change booking.Change `json:"change"`
-	}
+type event = testkit.Event[eventPayload]
+
+type eventPayload struct {
+	Appointment struct {
+		StaffID  string `json:"staff_id"`
+		Status   string `json:"status"`
+		Start    string `json:"start"`
+		Sequence int    `json:"sequence"`
+	} `json:"appointment"`
+	Callback struct {
+		Status   string `json:"status"`
+		Attempts int    `json:"attempts"`
+	} `json:"callback"`
+	Change booking.Change `json:"change"`
 }
 
 // events returns the outbox rows of one appointment or call-back in order.
 func (e *apptEnv) events(t testing.TB, aggregateID string) []event {
 	t.Helper()
-	var rows []struct {
-		Type    string `db:"type"`
-		Payload string `db:"payload"`
-	}
-	if err := e.d.SelectContext(context.Background(), &rows,
-		e.d.Rebind(`SELECT type, payload FROM booking_events WHERE aggregate_id = ? ORDER BY seq`), aggregateID); err != nil {
-		t.Fatalf("read events: %v", err)
-	}
-	out := make([]event, len(rows))
-	for i, r := range rows {
-		out[i].Type = r.Type
-		if err := json.Unmarshal([]byte(r.Payload), &out[i].Payload); err != nil {
-			t.Fatalf("event payload %s: %v", r.Payload, err)
-		}
-	}
-	return out
+	return testkit.Events[eventPayload](t, e.d, "booking_events", aggregateID)
 }
 
 func eventTypes(evs []event) []string {

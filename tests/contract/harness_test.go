@@ -11,41 +11,33 @@ package contract_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-message/mail"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/go-kit/log"
 	"github.com/google/uuid"
 
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
+	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/authstore"
 	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/db/notifystore"
 	"github.com/tidbok/tidbok/demo"
-	"github.com/tidbok/tidbok/docs"
-	"github.com/tidbok/tidbok/pin"
-	"github.com/tidbok/tidbok/services/auth"
+	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/services/notify"
 	"github.com/tidbok/tidbok/transport/httpkit"
 )
@@ -54,13 +46,7 @@ import (
 // the links it hands out.
 const baseURL = "http://tidbok.test"
 
-var stockholm = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Stockholm")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var stockholm = testkit.Stockholm
 
 // start is where the server's clock begins: Monday 1 June 2026, 07:00 in
 // Stockholm, before the demo staff start work, with a whole bookable week
@@ -70,24 +56,6 @@ var start = time.Date(2026, 6, 1, 7, 0, 0, 0, stockholm)
 // at is a wall-clock time in Stockholm in June 2026.
 func at(day, hour, minute int) time.Time {
 	return time.Date(2026, 6, day, hour, minute, 0, 0, stockholm)
-}
-
-// clock is the server's only clock; the scenario moves it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t.UTC()
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
 }
 
 func init() {
@@ -103,20 +71,10 @@ func init() {
 	openapi3filter.RegisterBodyDecoder("text/calendar", openapi3filter.PlainBodyDecoder)
 }
 
-// loadSpec loads, validates and routes docs/openapi.yaml, as cmd/tidbok's
-// TestAllInOne does.
+// loadSpec loads, validates and routes docs/openapi.yaml.
 func loadSpec(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
-	loader := openapi3.NewLoader()
-	spec, err := loader.LoadFromData(docs.OpenAPI)
-	if err != nil {
-		t.Fatalf("load openapi.yaml: %v", err)
-	}
-	if err := spec.Validate(context.Background()); err != nil {
-		t.Fatalf("openapi.yaml is invalid: %v", err)
-	}
-	spec.Servers = nil // match any host
-	router, err := gorillamux.NewRouter(spec)
+	spec, router, err := testkit.OpenAPI()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +115,7 @@ type env struct {
 	d       *db.DB
 	srv     *httptest.Server
 	server  *app.Server
-	clock   *clock
+	clock   *coretest.Clock
 	dataDir string
 	router  routers.Router
 	cov     *coverage
@@ -176,9 +134,7 @@ type env struct {
 	olle     citizen
 }
 
-type citizen struct {
-	ID, Email, Token string
-}
+type citizen = testkit.Citizen
 
 const (
 	demoPassword     = "demo-lösenord-för-kontraktstest"
@@ -195,15 +151,6 @@ var (
 	saraLogin  = core.StableID("staff/sjukskoterska@vardcentral.exempelby.se")
 )
 
-func randomBytes(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // loadDemo writes the demo data into d. It is safe to run for several
 // databases at once.
 func loadDemo(d *db.DB) error {
@@ -217,31 +164,14 @@ func loadDemo(d *db.DB) error {
 // so build every server before any of them serves a request.
 func newEnv(t *testing.T, d *db.DB, router routers.Router, cov *coverage) *env {
 	t.Helper()
-	ctx := context.Background()
-	e := &env{t: t, d: d, clock: &clock{t: start}, dataDir: t.TempDir(), router: router, cov: cov}
-	sealer, err := pin.NewSealer(randomBytes(t, pin.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyring, err := auth.NewKeyring(randomBytes(t, auth.KeySize), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	authCfg := auth.DefaultConfig(baseURL)
-	authCfg.Argon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+	e := &env{t: t, d: d, clock: coretest.NewClock(start), dataDir: t.TempDir(), router: router, cov: cov}
 	// The scenario moves the clock by a day; tokens outlive that.
-	authCfg.AccessTTL = 7 * 24 * time.Hour
-	server, err := app.NewServer(ctx, app.Config{
+	authCfg := testkit.AuthConfig(baseURL, 7*24*time.Hour)
+	e.server, e.srv, _ = testkit.StartServer(t, d, app.Config{
 		Services: []string{"auth", "booking", "intake", "notify"},
-		BaseURL:  baseURL, DataDir: e.dataDir, Keyring: keyring, Clock: e.clock, AuthConfig: &authCfg,
-	}, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	e.server = server
+		BaseURL:  baseURL, DataDir: e.dataDir, Clock: e.clock, AuthConfig: &authCfg,
+	})
 	e.webhooks = notify.NewWebhookService(notifystore.NewWebhookStore(d), e.clock)
-	e.srv = httptest.NewServer(server.Handler)
-	t.Cleanup(e.srv.Close)
 	return e
 }
 
@@ -501,42 +431,16 @@ var subjectCode = regexp.MustCompile(`([0-9]{6})\s*$`)
 // mailedCode returns the code in the subject of the newest mail to address.
 func (e *env) mailedCode(address string) string {
 	e.t.Helper()
-	dir := filepath.Join(e.dataDir, "mail")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		e.t.Fatalf("read the mail directory: %v", err)
+	mails := testkit.MailsTo(e.t, e.dataDir, address)
+	if len(mails) == 0 {
+		e.t.Fatalf("no mail to %s in %s", address, e.dataDir)
 	}
-	var names []string
-	for _, en := range entries {
-		if strings.HasSuffix(en.Name(), ".eml") && !strings.HasPrefix(en.Name(), ".") {
-			names = append(names, en.Name())
-		}
+	subject := mails[len(mails)-1].Subject
+	m := subjectCode.FindStringSubmatch(subject)
+	if m == nil {
+		e.t.Fatalf("the newest mail to %s has no code in its subject %q", address, subject)
 	}
-	sort.Sort(sort.Reverse(sort.StringSlice(names))) // names begin with the time of writing
-	for _, name := range names {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		mr, err := mail.CreateReader(f)
-		if err != nil {
-			f.Close()
-			e.t.Fatalf("%s: %v", name, err)
-		}
-		to, _ := mr.Header.AddressList("To")
-		subject, _ := mr.Header.Subject()
-		f.Close()
-		if len(to) != 1 || !strings.EqualFold(to[0].Address, address) {
-			continue
-		}
-		m := subjectCode.FindStringSubmatch(subject)
-		if m == nil {
-			e.t.Fatalf("the newest mail to %s has no code in its subject %q", address, subject)
-		}
-		return m[1]
-	}
-	e.t.Fatalf("no mail to %s in %s", address, dir)
-	return ""
+	return m[1]
 }
 
 // ---- small helpers ----

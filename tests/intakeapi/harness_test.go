@@ -9,27 +9,17 @@
 package intakeapi_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-message/mail"
-	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
@@ -40,24 +30,15 @@ import (
 	"github.com/tidbok/tidbok/db/dbtest"
 	"github.com/tidbok/tidbok/db/intakestore"
 	"github.com/tidbok/tidbok/demo"
-	"github.com/tidbok/tidbok/pin"
+	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/intake"
-	"github.com/tidbok/tidbok/transport/httpkit"
 )
 
 // issuer is the server's BaseURL, the issuer of its tokens.
 const issuer = "http://tidbok.test"
 
-var stockholm = mustLocation("Europe/Stockholm")
-
-func mustLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var stockholm = testkit.Stockholm
 
 // start is where every test's clock begins: Monday 1 June 2026, 07:00 in
 // Stockholm, before the demo staff start work.
@@ -102,37 +83,21 @@ type env struct {
 	// services (needs a personal identity number, 1 and 14 days, routed to
 	// the social first meeting), and Vårdcentralen's care matters.
 	permitCat, socialCat, careCat string
-}
 
-// cheapArgon2 keeps password hashing fast under -race.
-var cheapArgon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+	http *testkit.Client
+}
 
 func newEnv(t *testing.T, d *db.DB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{d: d, clock: coretest.NewClock(start), dataDir: t.TempDir(), store: intakestore.New(d)}
-	authCfg := auth.DefaultConfig(issuer)
-	authCfg.Argon2 = cheapArgon2
 	// Tests move the clock by weeks; tokens outlive the moves.
-	authCfg.AccessTTL = 120 * 24 * time.Hour
-	sealer, err := pin.NewSealer(randomBytes(t, 64))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyring, err := auth.NewKeyring(randomBytes(t, 64), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.server, err = app.NewServer(ctx, app.Config{
+	authCfg := testkit.AuthConfig(issuer, 120*24*time.Hour)
+	e.server, e.srv, e.http = testkit.StartServer(t, d, app.Config{
 		Services: []string{"auth", "booking", "intake"}, BaseURL: issuer, DataDir: e.dataDir,
 		MailFrom: "Tidbok <no-reply@tidbok.test>", VideoBaseURL: "https://video.tidbok.test/",
-		Keyring: keyring, Clock: e.clock, AuthConfig: &authCfg,
-	}, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	e.srv = httptest.NewServer(e.server.Handler)
-	t.Cleanup(e.srv.Close)
+		Clock: e.clock, AuthConfig: &authCfg,
+	})
 	e.srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = 64
 
 	secrets := demo.Secrets{Password: "demo-" + core.NewID(), ClientSecret: auth.NewClientSecret()}
@@ -207,15 +172,6 @@ func (e *env) newCategory(t *testing.T, token, agency string, body map[string]an
 	return wantCreated(t, e.call(t, "POST", "/v1/agencies/"+agency+"/case-categories", token, body))
 }
 
-func randomBytes(t *testing.T, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // consumer is the booking-to-intake consumer the binary runs every second.
 func (e *env) consumer() *app.Pump { return e.server.IntakeConsumer }
 
@@ -233,18 +189,12 @@ func (e *env) poll(t *testing.T) int {
 
 func (e *env) login(t testing.TB, email, password string) string {
 	t.Helper()
-	return accessToken(t, e.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password}))
+	return e.http.Login(t, email, password)
 }
 
 func (e *env) clientToken(t *testing.T, id, secret string) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
-	req, err := http.NewRequest("POST", e.srv.URL+"/v1/auth/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return accessToken(t, e.do(t, req))
+	return e.http.ClientToken(t, id, secret)
 }
 
 // newClient makes a client of Exempelby with scopes and signs it in.
@@ -260,47 +210,14 @@ func (e *env) newClient(t *testing.T, scopes ...string) string {
 	return e.clientToken(t, c.ClientID, c.ClientSecret)
 }
 
-func accessToken(t testing.TB, r response) string {
-	t.Helper()
-	wantStatus(t, r, http.StatusOK)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	decode(t, r, &tok)
-	if tok.AccessToken == "" {
-		t.Fatalf("no access token in %s", r.Body)
-	}
-	return tok.AccessToken
-}
-
 // citizen is a signed-in citizen.
-type citizen struct {
-	ID, Email, Token string
-}
+type citizen = testkit.Citizen
 
 // signInCitizen runs the e-mail code flow: the code is read from the newest
 // .eml the server's file mailer wrote to address.
 func (e *env) signInCitizen(t *testing.T, address string) citizen {
 	t.Helper()
-	r := e.call(t, "POST", "/v1/auth/citizen/code", "", map[string]string{"email": address})
-	wantStatus(t, r, http.StatusAccepted)
-	var ch struct {
-		ChallengeID string `json:"challenge_id"`
-	}
-	decode(t, r, &ch)
-	code := e.mailedCode(t, address)
-	tok := accessToken(t, e.call(t, "POST", "/v1/auth/citizen/verify", "", map[string]string{"challenge_id": ch.ChallengeID, "code": code}))
-	me := e.call(t, "GET", "/v1/me", tok, nil)
-	wantStatus(t, me, http.StatusOK)
-	var m struct {
-		Kind string `json:"kind"`
-		ID   string `json:"id"`
-	}
-	decode(t, me, &m)
-	if m.Kind != "citizen" || !core.ValidID(m.ID) {
-		t.Fatalf("GET /v1/me = %s", me.Body)
-	}
-	return citizen{ID: m.ID, Email: address, Token: tok}
+	return e.http.SignInCitizen(t, address, map[string]string{"email": address}, func() string { return e.mailedCode(t, address) })
 }
 
 var sixDigits = regexp.MustCompile(`\b([0-9]{6})\b`)
@@ -309,193 +226,34 @@ var sixDigits = regexp.MustCompile(`\b([0-9]{6})\b`)
 // and its text must carry the same code.
 func (e *env) mailedCode(t *testing.T, address string) string {
 	t.Helper()
-	dir := filepath.Join(e.dataDir, "mail")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatalf("read mail directory: %v", err)
-	}
-	var newest string
-	var newestAt time.Time
-	for _, en := range entries {
-		if !strings.HasSuffix(en.Name(), ".eml") || strings.HasPrefix(en.Name(), ".") {
-			continue
-		}
-		info, err := en.Info()
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, en.Name())
-		if !mailedTo(t, path, address) {
-			continue
-		}
-		// Names begin with the time of writing; ties go to the later name.
-		if newest == "" || info.ModTime().After(newestAt) || (info.ModTime().Equal(newestAt) && path > newest) {
-			newest, newestAt = path, info.ModTime()
-		}
-	}
-	if newest == "" {
+	mails := testkit.MailsTo(t, e.dataDir, address)
+	if len(mails) == 0 {
 		t.Fatalf("no mail to %s", address)
 	}
-	subject, body := readMail(t, newest)
-	inSubject, inBody := sixDigits.FindStringSubmatch(subject), sixDigits.FindStringSubmatch(body)
+	newest := mails[len(mails)-1]
+	inSubject, inBody := sixDigits.FindStringSubmatch(newest.Subject), sixDigits.FindStringSubmatch(newest.Text)
 	if inSubject == nil || inBody == nil || inSubject[1] != inBody[1] {
-		t.Fatalf("mail %s: subject %q and body do not carry the same code", newest, subject)
+		t.Fatalf("mail %s: subject %q and body do not carry the same code", newest.Path, newest.Subject)
 	}
 	return inBody[1]
 }
 
-func mailedTo(t *testing.T, path, address string) bool {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	mr, err := mail.CreateReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	to, err := mr.Header.AddressList("To")
-	return err == nil && len(to) == 1 && strings.EqualFold(to[0].Address, address)
-}
-
-func readMail(t *testing.T, path string) (subject, text string) {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	mr, err := mail.CreateReader(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if subject, err = mr.Header.Subject(); err != nil {
-		t.Fatalf("%s: subject: %v", path, err)
-	}
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			return subject, text
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if h, ok := p.Header.(*mail.InlineHeader); ok {
-			if ct, _, _ := h.ContentType(); ct == "text/plain" {
-				b, _ := io.ReadAll(p.Body)
-				text += string(b)
-			}
-		}
-	}
-}
-
 // ---- HTTP ----
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type response = testkit.Response
 
-func (e *env) do(t testing.TB, req *http.Request) response {
-	t.Helper()
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("read body: %v", err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: body}
-}
+var (
+	decode      = testkit.Decode
+	wantStatus  = testkit.WantStatus
+	wantCreated = testkit.WantCreated
+	wantProblem = testkit.WantProblem
+)
 
 // call sends body as JSON (nil: none; a string: as it is) with token as
 // bearer ("" for none) and extra headers as name, value pairs.
 func (e *env) call(t testing.TB, method, path, token string, body any, header ...string) response {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		buf, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(buf)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	return e.do(t, req)
-}
-
-func decode(t testing.TB, r response, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.Body, err)
-	}
-}
-
-func wantStatus(t testing.TB, r response, status int) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status = %d, want %d: %s", r.Status, status, r.Body)
-	}
-}
-
-func wantCreated(t testing.TB, r response) string {
-	t.Helper()
-	wantStatus(t, r, http.StatusCreated)
-	var v struct {
-		ID string `json:"id"`
-	}
-	decode(t, r, &v)
-	if !core.ValidID(v.ID) {
-		t.Fatalf("no id in %s", r.Body)
-	}
-	return v.ID
-}
-
-type problem struct {
-	Type   string            `json:"type"`
-	Status int               `json:"status"`
-	Detail string            `json:"detail"`
-	Errors []core.FieldError `json:"errors"`
-}
-
-// wantProblem checks a problem+json answer with status naming each field.
-func wantProblem(t testing.TB, r response, status int, fields ...string) problem {
-	t.Helper()
-	wantStatus(t, r, status)
-	if ct := r.Header.Get("Content-Type"); ct != httpkit.ProblemContentType {
-		t.Fatalf("Content-Type = %q, want %s: %s", ct, httpkit.ProblemContentType, r.Body)
-	}
-	var p problem
-	decode(t, r, &p)
-	if p.Status != status {
-		t.Fatalf("problem status = %d, want %d", p.Status, status)
-	}
-	for _, f := range fields {
-		if !slices.ContainsFunc(p.Errors, func(fe core.FieldError) bool { return fe.Field == f }) {
-			t.Fatalf("problem does not name field %q: %s", f, r.Body)
-		}
-	}
-	return p
+	return e.http.Call(t, method, path, token, body, header...)
 }
 
 // ---- cases ----
@@ -627,11 +385,7 @@ func ids(cs []caseJSON) []string {
 
 func (e *env) count(t testing.TB, query string, args ...any) int {
 	t.Helper()
-	var n int
-	if err := e.d.GetContext(context.Background(), &n, e.d.Rebind(query), args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return testkit.Count(t, e.d, query, args...)
 }
 
 // caseRow is the stored row of a case, every column, for before/after
@@ -666,41 +420,26 @@ func (w written) equal(o written) bool {
 }
 
 // outbox is one of intake's events.
-type outbox struct {
-	Type    string
-	Payload struct {
-		Case struct {
-			ID        string `json:"id"`
-			Reference string `json:"reference"`
-			Status    string `json:"status"`
-		} `json:"case"`
-		Entry *struct {
-			Kind       string `json:"kind"`
-			StatusFrom string `json:"status_from"`
-			StatusTo   string `json:"status_to"`
-			Body       string `json:"body"`
-		} `json:"entry"`
-	}
+type outbox = testkit.Event[outboxPayload]
+
+type outboxPayload struct {
+	Case struct {
+		ID        string `json:"id"`
+		Reference string `json:"reference"`
+		Status    string `json:"status"`
+	} `json:"case"`
+	Entry *struct {
+		Kind       string `json:"kind"`
+		StatusFrom string `json:"status_from"`
+		StatusTo   string `json:"status_to"`
+		Body       string `json:"body"`
+	} `json:"entry"`
 }
 
 // outboxOf returns the case's events in order.
 func (e *env) outboxOf(t testing.TB, id string) []outbox {
 	t.Helper()
-	var rows []struct {
-		Type    string `db:"type"`
-		Payload string `db:"payload"`
-	}
-	if err := e.d.SelectContext(context.Background(), &rows, e.d.Rebind(`SELECT type, payload FROM intake_events WHERE aggregate_id = ? ORDER BY seq`), id); err != nil {
-		t.Fatalf("read events: %v", err)
-	}
-	out := make([]outbox, len(rows))
-	for i, r := range rows {
-		out[i].Type = r.Type
-		if err := json.Unmarshal([]byte(r.Payload), &out[i].Payload); err != nil {
-			t.Fatalf("event payload %s: %v", r.Payload, err)
-		}
-	}
-	return out
+	return testkit.Events[outboxPayload](t, e.d, "intake_events", id)
 }
 
 // sameInstant compares times as stored: PostgreSQL keeps microseconds.

@@ -43,7 +43,7 @@ func BenchmarkBookingToInbox(b *testing.B) {
 				var arrived map[string]time.Time
 				for steps := 0; len(arrived) < 2; steps++ {
 					if steps == 100 {
-						b.Fatalf("booking %d: invitations did not arrive: %d mails, stored %+v", i, e.smtp.count(), e.messages(b, ""))
+						b.Fatalf("booking %d: invitations did not arrive: %d mails, stored %+v", i, e.smtp.Count(), e.messages(b, ""))
 					}
 					for _, p := range e.server.Pumps {
 						if !strings.HasPrefix(p.Name, "notify<-") {
@@ -73,11 +73,11 @@ func BenchmarkBookingToInbox(b *testing.B) {
 func arrivalTimes(t testing.TB, e *env, uid string) map[string]time.Time {
 	t.Helper()
 	out := map[string]time.Time{}
-	all := e.smtp.all()
+	all := e.smtp.All()
 	// The newest messages are the ones waited for: look from the end.
 	for k := len(all) - 1; k >= 0 && k >= len(all)-10; k-- {
-		if ev := all[k].invite(t); ev != nil && ev.UID == uid {
-			out[all[k].recipient()] = all[k].At
+		if ev := all[k].Invite(t); ev != nil && ev.UID == uid {
+			out[all[k].Recipient()] = all[k].At
 		}
 	}
 	return out

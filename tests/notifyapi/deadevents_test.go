@@ -3,7 +3,6 @@ package notifyapi_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,7 +35,7 @@ func (e *env) systemAdmin(t *testing.T) string {
 	if _, _, err := e.server.Auth.CreateStaff(boot, auth.NewStaff{Email: email, Name: "Drift", Role: core.RoleSystemAdmin, Password: password}); err != nil {
 		t.Fatal(err)
 	}
-	return accessToken(t, e.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": email, "password": password}))
+	return e.http.Login(t, email, password)
 }
 
 func (e *env) deadEvents(t *testing.T, token, query string) []deadEvent {
@@ -186,7 +185,7 @@ func TestDeadEventsAreForSystemAdmins(t *testing.T) {
 			ClientSecret string `json:"client_secret"`
 		}
 		decode(t, r, &c)
-		client := e.clientToken(t, c.ClientID, c.ClientSecret)
+		client := e.http.ClientToken(t, c.ClientID, c.ClientSecret)
 
 		retry := retryPath("notify<-booking", core.NewID())
 		for _, who := range []struct {
@@ -228,26 +227,6 @@ func TestDeadEventsAreForSystemAdmins(t *testing.T) {
 			t.Fatalf("dead events of intake's consumer: %+v", list)
 		}
 	})
-}
-
-func (e *env) clientToken(t *testing.T, id, secret string) string {
-	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}}
-	req, err := http.NewRequest("POST", e.srv.URL+"/v1/auth/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return accessToken(t, response{Status: res.StatusCode, Header: res.Header, Body: body})
 }
 
 // The hourly pruning deletes the records of events consumed before its

@@ -32,12 +32,12 @@ func (e *env) arrivalsFor(t *testing.T, appointments []appointment) arrivals {
 	}
 	out := arrivals{copies: map[string]int{}, pairs: map[string]string{}}
 	pairOf := map[string]string{}
-	for _, m := range e.smtp.all() {
-		ev := m.invite(t)
+	for _, m := range e.smtp.All() {
+		ev := m.Invite(t)
 		if ev == nil || !uids[ev.UID] {
 			continue
 		}
-		pair := m.recipient() + "|" + ev.UID
+		pair := m.Recipient() + "|" + ev.UID
 		out.copies[m.MessageID]++
 		if p, ok := pairOf[m.MessageID]; ok && p != pair {
 			out.mixedUp = append(out.mixedUp, m.MessageID)
@@ -84,7 +84,7 @@ func TestNothingLostNothingTwice(t *testing.T) {
 		slots := e.freeSlots(t, 61)
 
 		t.Run("an SMTP outage delays the invitations but loses none", func(t *testing.T) {
-			e.smtp.stop()
+			e.smtp.Stop()
 			var booked []appointment
 			var citizens []string
 			for i := range 50 {
@@ -115,7 +115,7 @@ func TestNothingLostNothingTwice(t *testing.T) {
 				t.Fatalf("a message was tried again within its backoff: attempts %d", again[0].Attempts)
 			}
 
-			e.smtp.start()
+			e.smtp.Start()
 			e.clock.Advance(time.Minute)
 			if sent := e.send(t); sent != 100 {
 				t.Errorf("sent %d after the server came back, want 100", sent)
@@ -150,23 +150,23 @@ func TestNothingLostNothingTwice(t *testing.T) {
 				citizens = append(citizens, email(i))
 			}
 			e.pump(t)
-			before := e.smtp.count()
+			before := e.smtp.Count()
 			// The server takes 7 messages, keeps the 8th without answering,
 			// and the sender dies at that moment.
 			dying, kill := context.WithCancel(ctx)
 			defer kill()
-			e.smtp.dropAfterN(7, kill)
+			e.smtp.DropAfterN(7, kill)
 			sent, err := e.server.Sender.SendDue(dying, 50)
 			if sent != 7 || !errors.Is(err, context.Canceled) {
 				t.Fatalf("the dying sender sent %d (%v), want 7 and context.Canceled", sent, err)
 			}
-			if got := e.smtp.count() - before; got != 8 {
+			if got := e.smtp.Count() - before; got != 8 {
 				t.Fatalf("the server kept %d messages, want 8", got)
 			}
 
 			// A new sender, as after a restart. Until the dead sender's
 			// lease runs out, its messages are left alone.
-			mailer, err := mail.NewMailer(e.smtp.url(), "")
+			mailer, err := mail.NewMailer(e.smtp.URL(), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +201,7 @@ func TestNothingLostNothingTwice(t *testing.T) {
 
 		t.Run("a refused recipient is a dead letter until an admin retries it", func(t *testing.T) {
 			const refused = "finns.inte@example.se"
-			e.smtp.setRefused(refused, true)
+			e.smtp.SetRefused(refused, true)
 			a := e.book(t, slots[60], map[string]string{"email": refused})
 			e.deliver(t)
 			var dead notify.StoredMessage
@@ -232,7 +232,7 @@ func TestNothingLostNothingTwice(t *testing.T) {
 			if n := e.send(t); n != 0 {
 				t.Fatalf("sent %d while the recipient is refused", n)
 			}
-			e.smtp.setRefused(refused, false)
+			e.smtp.SetRefused(refused, false)
 			if err := e.outbox.Retry(ctx, dead.ID, e.clock.Now()); err != nil {
 				t.Fatalf("retry: %v", err)
 			}

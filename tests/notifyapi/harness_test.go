@@ -9,20 +9,14 @@
 package notifyapi_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-kit/log"
 
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
@@ -31,20 +25,12 @@ import (
 	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/db/notifystore"
 	"github.com/tidbok/tidbok/demo"
-	"github.com/tidbok/tidbok/pin"
+	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/notify"
 )
 
-var stockholm = mustLocation("Europe/Stockholm")
-
-func mustLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
+var stockholm = testkit.Stockholm
 
 // start is where every test's clock begins: Monday 22 March 2027, 07:00 in
 // Stockholm, the week before summer time begins (Sunday 28 March).
@@ -77,49 +63,33 @@ type env struct {
 	server  *app.Server
 	srv     *httptest.Server
 	clock   *testClock
-	smtp    *smtpServer
+	smtp    *testkit.SMTPServer
 	outbox  *notifystore.Outbox
 	dataDir string
 
 	staff string // Hanna Handläggare's bearer token (caseworker, Exempelby)
 	admin string // Adam Administratör's (agency admin, Exempelby)
-}
 
-// cheapArgon2 keeps password hashing fast under -race.
-var cheapArgon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
+	http *testkit.Client
+}
 
 // newEnv starts the server with the given changes to its configuration.
 func newEnv(t testing.TB, d *db.DB, configure ...func(*app.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{d: d, clock: coretest.NewClock(start), smtp: startSMTP(t), outbox: notifystore.NewOutbox(d)}
-	authCfg := auth.DefaultConfig(baseURL)
-	authCfg.Argon2 = cheapArgon2
+	e := &env{d: d, clock: coretest.NewClock(start), smtp: testkit.StartSMTP(t), outbox: notifystore.NewOutbox(d)}
 	// The clock moves by days; tokens outlive the moves.
-	authCfg.AccessTTL = 120 * 24 * time.Hour
-	sealer, err := pin.NewSealer(randomBytes(t, pin.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyring, err := auth.NewKeyring(randomBytes(t, auth.KeySize), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	authCfg := testkit.AuthConfig(baseURL, 120*24*time.Hour)
 	cfg := app.Config{
 		Services: []string{"auth", "booking", "intake", "notify"}, BaseURL: baseURL, DataDir: t.TempDir(),
-		SMTPURL: e.smtp.url(), MailFrom: mailFrom, VideoBaseURL: "https://video.exempelby.se/",
-		Keyring: keyring, Clock: e.clock, AuthConfig: &authCfg,
+		SMTPURL: e.smtp.URL(), MailFrom: mailFrom, VideoBaseURL: "https://video.exempelby.se/",
+		Keyring: testkit.Keyring(t), Clock: e.clock, AuthConfig: &authCfg,
 	}
 	for _, c := range configure {
 		c(&cfg)
 	}
 	e.dataDir = cfg.DataDir
-	e.server, err = app.NewServer(ctx, cfg, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatalf("new server: %v", err)
-	}
-	e.srv = httptest.NewServer(e.server.Handler)
-	t.Cleanup(e.srv.Close)
+	e.server, e.srv, e.http = testkit.StartServer(t, d, cfg)
 
 	// The demo's directory and schedules. Its staff accounts are created
 	// through the auth service instead of demo.Load's Accounts, so that their
@@ -140,18 +110,9 @@ func newEnv(t testing.TB, d *db.DB, configure ...func(*app.Config)) *env {
 			AgencyID: st.AgencyID, Password: secrets.Password}); err != nil {
 			t.Fatalf("staff %s: %v", st.Email, err)
 		}
-		*tok = accessToken(t, e.call(t, "POST", "/v1/auth/login", "", map[string]string{"email": st.Email, "password": secrets.Password}))
+		*tok = e.http.Login(t, st.Email, secrets.Password)
 	}
 	return e
-}
-
-func randomBytes(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // ---- stepping the background work ----
@@ -169,19 +130,7 @@ func (e *env) pump(t testing.TB) int {
 		if !strings.HasPrefix(p.Name, "notify<-") {
 			continue // the webhooks' pumps run beside notify's; not what these tests are about
 		}
-		for i := 0; ; i++ {
-			if i == 50 {
-				t.Fatalf("pump %s keeps finding new events", p.Name)
-			}
-			n, err := p.Poll(context.Background())
-			if err != nil {
-				t.Fatalf("pump %s: %v", p.Name, err)
-			}
-			total += n
-			if n == 0 {
-				break
-			}
-		}
+		total += testkit.DrainPump(t, &p, 50)
 	}
 	return total
 }
@@ -190,17 +139,7 @@ func (e *env) pump(t testing.TB) int {
 // many messages went out.
 func (e *env) send(t testing.TB) int {
 	t.Helper()
-	total := 0
-	for {
-		n, err := e.server.Sender.SendDue(context.Background(), 50)
-		if err != nil {
-			t.Fatalf("send: %v", err)
-		}
-		total += n
-		if n == 0 {
-			return total
-		}
-	}
+	return testkit.SendAll(t, e.server)
 }
 
 // deliver is what the background work does in a second: read the events,
@@ -229,8 +168,8 @@ func (e *env) messages(t testing.TB, status string) []notify.StoredMessage {
 // mailTo returns the notifications (not sign-in codes) received for address.
 func (e *env) mailTo(address string) []*inbound {
 	var out []*inbound
-	for _, m := range e.smtp.all() {
-		if !m.isSignInCode() && m.recipient() == strings.ToLower(address) {
+	for _, m := range e.smtp.All() {
+		if !m.IsSignInCode() && m.Recipient() == strings.ToLower(address) {
 			out = append(out, m)
 		}
 	}
@@ -242,9 +181,9 @@ func (e *env) mailTo(address string) []*inbound {
 func (e *env) invitationsFor(t testing.TB, appointmentID string) map[string][]*inbound {
 	t.Helper()
 	out := map[string][]*inbound{}
-	for _, m := range e.smtp.all() {
-		if ev := m.invite(t); ev != nil && ev.UID == appointmentID+"@tidbok" {
-			out[m.recipient()] = append(out[m.recipient()], m)
+	for _, m := range e.smtp.All() {
+		if ev := m.Invite(t); ev != nil && ev.UID == appointmentID+"@tidbok" {
+			out[m.Recipient()] = append(out[m.Recipient()], m)
 		}
 	}
 	return out
@@ -252,9 +191,7 @@ func (e *env) invitationsFor(t testing.TB, appointmentID string) map[string][]*i
 
 // ---- people ----
 
-type citizen struct {
-	ID, Email, Token string
-}
+type citizen = testkit.Citizen
 
 var codeLine = regexp.MustCompile(`(?m)^ +([0-9]{6})\r?$`)
 
@@ -262,33 +199,21 @@ var codeLine = regexp.MustCompile(`(?m)^ +([0-9]{6})\r?$`)
 // A new citizen gets language lang.
 func (e *env) signInCitizen(t testing.TB, address, lang string) citizen {
 	t.Helper()
-	before := e.smtp.count()
-	r := e.call(t, "POST", "/v1/auth/citizen/code", "", map[string]string{"email": address, "language": lang})
-	wantStatus(t, r, http.StatusAccepted)
-	var ch struct {
-		ChallengeID string `json:"challenge_id"`
-	}
-	decode(t, r, &ch)
-	code := ""
-	for _, m := range e.smtp.all()[before:] {
-		if m.isSignInCode() && m.recipient() == strings.ToLower(address) {
-			if c := codeLine.FindStringSubmatch(m.text()); c != nil {
-				code = c[1]
+	before := e.smtp.Count()
+	return e.http.SignInCitizen(t, address, map[string]string{"email": address, "language": lang}, func() string {
+		code := ""
+		for _, m := range e.smtp.All()[before:] {
+			if m.IsSignInCode() && m.Recipient() == strings.ToLower(address) {
+				if c := codeLine.FindStringSubmatch(m.Text()); c != nil {
+					code = c[1]
+				}
 			}
 		}
-	}
-	if code == "" {
-		t.Fatalf("no sign-in code reached %s", address)
-	}
-	tok := accessToken(t, e.call(t, "POST", "/v1/auth/citizen/verify", "", map[string]string{"challenge_id": ch.ChallengeID, "code": code}))
-	var me struct {
-		ID string `json:"id"`
-	}
-	decode(t, e.call(t, "GET", "/v1/me", tok, nil), &me)
-	if !core.ValidID(me.ID) {
-		t.Fatalf("GET /v1/me has no id")
-	}
-	return citizen{ID: me.ID, Email: address, Token: tok}
+		if code == "" {
+			t.Fatalf("no sign-in code reached %s", address)
+		}
+		return code
+	})
 }
 
 // ---- appointments ----
@@ -376,82 +301,18 @@ func (e *env) freeSlots(t testing.TB, n int) []time.Time {
 
 // ---- HTTP ----
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type response = testkit.Response
+
+var (
+	decode      = testkit.Decode
+	wantStatus  = testkit.WantStatus
+	wantCreated = testkit.WantCreated
+	accessToken = testkit.AccessToken
+)
 
 func (e *env) call(t testing.TB, method, path, token string, body any) response {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
-}
-
-func decode(t testing.TB, r response, v any) {
-	t.Helper()
-	if err := json.Unmarshal(r.Body, v); err != nil {
-		t.Fatalf("decode %s: %v", r.Body, err)
-	}
-}
-
-func wantStatus(t testing.TB, r response, status int) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status = %d, want %d: %s", r.Status, status, r.Body)
-	}
-}
-
-func accessToken(t testing.TB, r response) string {
-	t.Helper()
-	wantStatus(t, r, http.StatusOK)
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	decode(t, r, &tok)
-	if tok.AccessToken == "" {
-		t.Fatalf("no access token in %s", r.Body)
-	}
-	return tok.AccessToken
-}
-
-func wantCreated(t testing.TB, r response) string {
-	t.Helper()
-	wantStatus(t, r, http.StatusCreated)
-	var v struct {
-		ID string `json:"id"`
-	}
-	decode(t, r, &v)
-	if !core.ValidID(v.ID) {
-		t.Fatalf("no id in %s", r.Body)
-	}
-	return v.ID
+	return e.http.Call(t, method, path, token, body)
 }
 
 func email(i int) string { return fmt.Sprintf("medborgare%03d@example.se", i) }

@@ -35,18 +35,18 @@ func (e *env) wantInvitation(t *testing.T, appointmentID, recipient string, want
 		t.Fatalf("%s has %d invitations to %s, want %d", recipient, len(got), appointmentID, want.n)
 	}
 	m := got[len(got)-1]
-	if tree := m.Root.tree(); tree != imip {
+	if tree := m.Root.Tree(); tree != imip {
 		t.Errorf("MIME tree %s, want %s", tree, imip)
 	}
-	cal := m.calendarPart()
+	cal := m.CalendarPart()
 	if cal.Params["method"] != want.method || !strings.EqualFold(cal.Params["charset"], "utf-8") {
 		t.Errorf("text/calendar parameters %v, want method=%s charset=UTF-8", cal.Params, want.method)
 	}
-	att := m.Root.find("application/ics")
+	att := m.Root.Find("application/ics")
 	if att.Disposition != "attachment" || !strings.HasSuffix(att.DispParams["filename"], ".ics") || !bytes.Equal(att.Body, cal.Body) {
 		t.Errorf("attachment %s %v is not the same calendar as an .ics file", att.Disposition, att.DispParams)
 	}
-	ev := m.invite(t)
+	ev := m.Invite(t)
 	if ev.Method != want.method || ev.UID != calendar.UID(appointmentID) || ev.Sequence != want.sequence || ev.Status != want.status {
 		t.Errorf("METHOD/UID/SEQUENCE/STATUS = %s/%s/%d/%s, want %s/%s/%d/%s", ev.Method, ev.UID, ev.Sequence, ev.Status,
 			want.method, calendar.UID(appointmentID), want.sequence, want.status)
@@ -124,24 +124,24 @@ func TestInvitationsFollowTheAppointmentAcrossTheSpringChange(t *testing.T) {
 						t.Errorf("citizen's subject %q, want it to begin %q", cm.Subject, tc.subjects[n-1])
 					}
 					// Staff read Swedish, about the citizen, not "your meeting".
-					if !strings.Contains(sm.Subject, "Karin Lindqvist") || strings.Contains(sm.text(), "Ditt möte") ||
-						strings.Contains(sm.text(), "Du träffar: Bertil") {
-						t.Errorf("staff invitation in the citizen's words: %q\n%s", sm.Subject, sm.text())
+					if !strings.Contains(sm.Subject, "Karin Lindqvist") || strings.Contains(sm.Text(), "Ditt möte") ||
+						strings.Contains(sm.Text(), "Du träffar: Bertil") {
+						t.Errorf("staff invitation in the citizen's words: %q\n%s", sm.Subject, sm.Text())
 					}
 					if cm.MessageID == sm.MessageID {
 						t.Errorf("citizen and staff share Message-ID %s", cm.MessageID)
 					}
-					docs = append(docs, icalJSInput{Name: method + "-" + string(rune('0'+seq)), ICS: string(cm.calendarPart().Body)})
-					zones = append(zones, vtimezone(cm.calendarPart().Body), vtimezone(sm.calendarPart().Body))
+					docs = append(docs, icalJSInput{Name: method + "-" + string(rune('0'+seq)), ICS: string(cm.CalendarPart().Body)})
+					zones = append(zones, vtimezone(cm.CalendarPart().Body), vtimezone(sm.CalendarPart().Body))
 					return cm, sm
 				}
 
 				cm, _ := check(1, "REQUEST", 0, "CONFIRMED", booked)
-				if !strings.Contains(cm.text(), tc.when) || !strings.Contains(cm.text(), "Stadshuset") {
-					t.Errorf("citizen's text does not say when and where:\n%s", cm.text())
+				if !strings.Contains(cm.Text(), tc.when) || !strings.Contains(cm.Text(), "Stadshuset") {
+					t.Errorf("citizen's text does not say when and where:\n%s", cm.Text())
 				}
-				if !strings.Contains(string(cm.calendarPart().Body), "DTSTART;TZID=Europe/Stockholm:20270325T100000") {
-					t.Errorf("DTSTART not in local time with its TZID:\n%s", cm.calendarPart().Body)
+				if !strings.Contains(string(cm.CalendarPart().Body), "DTSTART;TZID=Europe/Stockholm:20270325T100000") {
+					t.Errorf("DTSTART not in local time with its TZID:\n%s", cm.CalendarPart().Body)
 				}
 
 				e.act(t, a.ID, "reschedule", map[string]string{"start": moved.Format(time.RFC3339)})
@@ -151,8 +151,8 @@ func TestInvitationsFollowTheAppointmentAcrossTheSpringChange(t *testing.T) {
 				e.act(t, a.ID, "cancel", map[string]string{"reason": "Handläggaren är sjuk"})
 				e.deliver(t)
 				cm, _ = check(3, "CANCEL", 2, "CANCELLED", moved)
-				if !strings.Contains(cm.text(), tc.cancelText) {
-					t.Errorf("cancellation does not give the reason:\n%s", cm.text())
+				if !strings.Contains(cm.Text(), tc.cancelText) {
+					t.Errorf("cancellation does not give the reason:\n%s", cm.Text())
 				}
 
 				for i, z := range zones {
@@ -211,10 +211,10 @@ func TestAMeetingHeldOrMissedIsToldByPlainEmail(t *testing.T) {
 		subjects := map[string]bool{}
 		for _, m := range got {
 			subjects[m.Subject] = true
-			if m.calendarPart() != nil || m.Root.find("application/ics") != nil {
-				t.Errorf("%q carries a calendar: %s", m.Subject, m.Root.tree())
+			if m.CalendarPart() != nil || m.Root.Find("application/ics") != nil {
+				t.Errorf("%q carries a calendar: %s", m.Subject, m.Root.Tree())
 			}
-			if tree := m.Root.tree(); tree != "multipart/alternative[text/plain,text/html]" {
+			if tree := m.Root.Tree(); tree != "multipart/alternative[text/plain,text/html]" {
 				t.Errorf("%q is %s", m.Subject, tree)
 			}
 		}
@@ -267,12 +267,12 @@ func TestCaseUpdatesReachTheCitizen(t *testing.T) {
 					t.Fatalf("%d mails, want %d", len(got), tc.mails)
 				}
 				for _, m := range got {
-					if !strings.HasPrefix(m.Subject, "Ditt ärende ") || !strings.Contains(m.text(), tc.contains) {
-						t.Errorf("mail %q does not say %q:\n%s", m.Subject, tc.contains, m.text())
+					if !strings.HasPrefix(m.Subject, "Ditt ärende ") || !strings.Contains(m.Text(), tc.contains) {
+						t.Errorf("mail %q does not say %q:\n%s", m.Subject, tc.contains, m.Text())
 					}
 				}
-				for _, m := range e.smtp.all() {
-					if tc.never != "" && strings.Contains(string(m.Raw)+m.text(), tc.never) {
+				for _, m := range e.smtp.All() {
+					if tc.never != "" && strings.Contains(string(m.Raw)+m.Text(), tc.never) {
 						t.Errorf("%q left the service in %q", tc.never, m.Subject)
 					}
 				}
@@ -296,7 +296,7 @@ func TestCaseUpdatesReachTheCitizen(t *testing.T) {
 				t.Fatalf("intake did not note the meeting on the case: %+v", timeline.Items)
 			}
 			got := e.mailTo(karin.Email)[before:]
-			if len(got) != 1 || got[0].invite(t) == nil || got[0].invite(t).UID != calendar.UID(a.ID) {
+			if len(got) != 1 || got[0].Invite(t) == nil || got[0].Invite(t).UID != calendar.UID(a.ID) {
 				t.Fatalf("the citizen got %d mails, want just the invitation", len(got))
 			}
 		})
@@ -347,14 +347,14 @@ func TestAMeetingMovedToAColleagueLeavesTheFormerStaffMembersCalendar(t *testing
 			t.Fatalf("Hanna got %d invitations for the meeting, want the request and a cancellation", n)
 		}
 		last := got["hanna@exempelby.se"][1]
-		ev := last.invite(t)
+		ev := last.Invite(t)
 		if ev.Method != "CANCEL" || ev.Status != "CANCELLED" || ev.Sequence != 1 || !ev.Start.Equal(first.UTC()) {
 			t.Errorf("Hanna's last: %s %s SEQUENCE %d at %s; want CANCEL of the time she holds, SEQUENCE 1", ev.Method, ev.Status, ev.Sequence, ev.Start)
 		}
-		if !strings.Contains(last.Subject, "Karin Lindqvist") || !strings.Contains(last.text(), "kollega") {
-			t.Errorf("Hanna is not told the meeting went to a colleague: %q\n%s", last.Subject, last.text())
+		if !strings.Contains(last.Subject, "Karin Lindqvist") || !strings.Contains(last.Text(), "kollega") {
+			t.Errorf("Hanna is not told the meeting went to a colleague: %q\n%s", last.Subject, last.Text())
 		}
-		if n := len(got["elin@exempelby.se"]); n != 1 || got["elin@exempelby.se"][0].invite(t).Method != "REQUEST" {
+		if n := len(got["elin@exempelby.se"]); n != 1 || got["elin@exempelby.se"][0].Invite(t).Method != "REQUEST" {
 			t.Errorf("Elin got %d invitations, want one REQUEST", n)
 		}
 		if n := len(got["karin@example.se"]); n != 2 {

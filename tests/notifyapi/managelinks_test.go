@@ -39,11 +39,11 @@ func TestTheCitizensInvitationCarriesAManageLink(t *testing.T) {
 		e.deliver(t)
 
 		cm, cev := e.wantInvitation(t, a.ID, karin.Email, version{n: 1, method: "REQUEST", sequence: 0, status: "CONFIRMED", start: booked.UTC()})
-		link := manageLink.FindStringSubmatch(cm.text())
+		link := manageLink.FindStringSubmatch(cm.Text())
 		if link == nil {
-			t.Fatalf("the citizen's text has no manage link:\n%s", cm.text())
+			t.Fatalf("the citizen's text has no manage link:\n%s", cm.Text())
 		}
-		if html := string(cm.Root.find("text/html").Body); !strings.Contains(html, `<a href="`+link[0]+`">`) {
+		if html := string(cm.Root.Find("text/html").Body); !strings.Contains(html, `<a href="`+link[0]+`">`) {
 			t.Errorf("the HTML body does not link %s:\n%s", link[0], html)
 		}
 		if !strings.Contains(cev.Description, link[0]) {
@@ -59,22 +59,22 @@ func TestTheCitizensInvitationCarriesAManageLink(t *testing.T) {
 		}
 		// Staff get no such link.
 		sm, sev := e.wantInvitation(t, a.ID, bertilEmail, version{n: 1, method: "REQUEST", sequence: 0, status: "CONFIRMED", start: booked.UTC()})
-		if strings.Contains(sm.text(), "/m/") || strings.Contains(sev.Description, "/m/") {
-			t.Errorf("the staff invitation carries the citizen's link:\n%s", sm.text())
+		if strings.Contains(sm.Text(), "/m/") || strings.Contains(sev.Description, "/m/") {
+			t.Errorf("the staff invitation carries the citizen's link:\n%s", sm.Text())
 		}
 
 		// A move brings a link again; a cancellation none.
 		e.act(t, a.ID, "reschedule", map[string]string{"start": moved.Format(time.RFC3339)})
 		e.deliver(t)
 		cm, _ = e.wantInvitation(t, a.ID, karin.Email, version{n: 2, method: "REQUEST", sequence: 1, status: "CONFIRMED", start: moved.UTC()})
-		if manageLink.FindString(cm.text()) == "" {
-			t.Errorf("the new time's invitation has no link:\n%s", cm.text())
+		if manageLink.FindString(cm.Text()) == "" {
+			t.Errorf("the new time's invitation has no link:\n%s", cm.Text())
 		}
 		e.act(t, a.ID, "cancel", map[string]string{"reason": "Handläggaren är sjuk"})
 		e.deliver(t)
 		cm, cev = e.wantInvitation(t, a.ID, karin.Email, version{n: 3, method: "CANCEL", sequence: 2, status: "CANCELLED", start: moved.UTC()})
-		if strings.Contains(cm.text(), "/m/") || strings.Contains(cev.Description, "/m/") {
-			t.Errorf("the cancellation offers a link:\n%s", cm.text())
+		if strings.Contains(cm.Text(), "/m/") || strings.Contains(cev.Description, "/m/") {
+			t.Errorf("the cancellation offers a link:\n%s", cm.Text())
 		}
 		// The first link now shows the meeting cancelled, and nothing to do.
 		status, body = e.page(t, "/m/"+link[1])
@@ -115,8 +115,8 @@ func TestStaffReadTheirOwnLanguage(t *testing.T) {
 		e.deliver(t)
 		sm, sev := e.wantInvitation(t, a.ID, bertilEmail, version{n: 1, method: "REQUEST", sequence: 0, status: "CONFIRMED", start: booked.UTC()})
 		if !strings.HasPrefix(sm.Subject, "Booked: Building permit advice with Karin Lindqvist, Thursday 25 March 2027, 10:00–10:30") ||
-			!strings.Contains(sm.text(), "Citizen: Karin Lindqvist") || sm.Header.Get("Content-Language") != "en" {
-			t.Errorf("English staff invitation: %q (%s)\n%s", sm.Subject, sm.Header.Get("Content-Language"), sm.text())
+			!strings.Contains(sm.Text(), "Citizen: Karin Lindqvist") || sm.Header.Get("Content-Language") != "en" {
+			t.Errorf("English staff invitation: %q (%s)\n%s", sm.Subject, sm.Header.Get("Content-Language"), sm.Text())
 		}
 		if sev.Summary != "Building permit advice – Karin Lindqvist" || !strings.Contains(sev.Description, "Meeting type: Building permit advice") {
 			t.Errorf("English staff calendar: %q\n%s", sev.Summary, sev.Description)
@@ -137,8 +137,8 @@ func TestStaffReadTheirOwnLanguage(t *testing.T) {
 		e.deliver(t)
 		sm, sev = e.wantInvitation(t, a.ID, bertilEmail, version{n: 2, method: "REQUEST", sequence: 1, status: "CONFIRMED", start: moved.UTC()})
 		if !strings.HasPrefix(sm.Subject, "Ny tid: Bygglovsrådgivning med Karin Lindqvist, tisdag 30 mars 2027 kl. 10.00–10.30") ||
-			!strings.Contains(sm.text(), "Medborgare: Karin Lindqvist") || sm.Header.Get("Content-Language") != "sv" {
-			t.Errorf("Swedish staff invitation: %q\n%s", sm.Subject, sm.text())
+			!strings.Contains(sm.Text(), "Medborgare: Karin Lindqvist") || sm.Header.Get("Content-Language") != "sv" {
+			t.Errorf("Swedish staff invitation: %q\n%s", sm.Subject, sm.Text())
 		}
 		if sev.Summary != "Bygglovsrådgivning – Karin Lindqvist" {
 			t.Errorf("Swedish staff calendar: %q", sev.Summary)
@@ -203,10 +203,10 @@ func TestAHandoverSpeaksTheFormerStaffMembersLanguage(t *testing.T) {
 		if !strings.HasPrefix(req.Subject, "Booked: ") {
 			t.Errorf("Hanna's invitation %q is not in English", req.Subject)
 		}
-		ev := last.invite(t)
+		ev := last.Invite(t)
 		if ev.Method != "CANCEL" || !strings.HasPrefix(last.Subject, "Moved to a colleague: ") ||
-			!strings.Contains(last.text(), "removed from your calendar") || !strings.Contains(ev.Description, "Citizen: Karin Lindqvist") {
-			t.Errorf("Hanna's handover is not in English: %s %q\n%s\n%s", ev.Method, last.Subject, last.text(), ev.Description)
+			!strings.Contains(last.Text(), "removed from your calendar") || !strings.Contains(ev.Description, "Citizen: Karin Lindqvist") {
+			t.Errorf("Hanna's handover is not in English: %s %q\n%s\n%s", ev.Method, last.Subject, last.Text(), ev.Description)
 		}
 		// Elin, who took the meeting, has no account: Swedish.
 		if elin := got["elin@exempelby.se"]; len(elin) != 1 || !strings.HasPrefix(elin[0].Subject, "Ny tid: ") && !strings.HasPrefix(elin[0].Subject, "Bokat: ") {

@@ -74,7 +74,7 @@ func TestRemindersGoOutOnceADayBeforeTheMeeting(t *testing.T) {
 			e.deliver(t)
 			mails := e.mailTo(karin.Email)[before:]
 			if len(mails) != 1 || mails[0].Subject != "Påminnelse: Bygglovsrådgivning, torsdag 25 mars 2027 kl. 10.00–10.30" ||
-				mails[0].calendarPart() != nil {
+				mails[0].CalendarPart() != nil {
 				t.Fatalf("reminder mails %d: %v", len(mails), subjects(mails))
 			}
 			var texts []string

@@ -28,6 +28,7 @@ import (
 	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/authstore"
+	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/pin"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/notify"
@@ -92,6 +93,7 @@ type env struct {
 	mailDir string
 	smsDir  string
 	log     *syncBuffer
+	http    *testkit.Client
 
 	mu      sync.Mutex
 	secrets []string
@@ -163,6 +165,7 @@ func newEnv(t *testing.T, d *db.DB, opts ...func(*options)) *env {
 		e.srv.Close()
 		e.checkNoLeaks(t)
 	})
+	e.http = &testkit.Client{URL: e.srv.URL, HTTP: e.srv.Client()}
 
 	e.sysAdmin = e.seedStaff(t, "root@tidbok.test", core.RoleSystemAdmin, "")
 	e.adminA = e.seedStaff(t, "admin@a.test", core.RoleAgencyAdmin, agencyA)
@@ -206,11 +209,7 @@ func (e *env) secret(s string) {
 
 // ---- HTTP ----
 
-type response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
+type response struct{ testkit.Response }
 
 func (r response) String() string {
 	return fmt.Sprintf("%d %s %s", r.Status, r.Header.Get("Content-Type"), r.Body)
@@ -228,16 +227,7 @@ func (r response) object(t *testing.T) map[string]any {
 
 func (e *env) do(t *testing.T, req *http.Request) response {
 	t.Helper()
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatalf("read body: %v", err)
-	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: body}
+	return response{e.http.Do(t, req)}
 }
 
 func (e *env) newRequest(t *testing.T, method, path string, body io.Reader) *http.Request {
@@ -253,26 +243,7 @@ func (e *env) newRequest(t *testing.T, method, path string, body io.Reader) *htt
 // token as the bearer token ("" for none).
 func (e *env) call(t *testing.T, method, path, token string, body any) response {
 	t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		buf, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(buf)
-	}
-	req := e.newRequest(t, method, path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	return e.do(t, req)
+	return response{e.http.Call(t, method, path, token, body)}
 }
 
 // form posts an OAuth2 token request; user and pass go in HTTP Basic,
@@ -289,28 +260,14 @@ func (e *env) form(t *testing.T, path string, values url.Values, user, pass stri
 
 func wantStatus(t *testing.T, r response, status int) {
 	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status = %d, want %d: %s", r.Status, status, r.Body)
-	}
+	testkit.WantStatus(t, r.Response, status)
 }
 
 // wantProblem checks an RFC 9457 answer with status that names each of fields.
 func wantProblem(t *testing.T, r response, status int, fields ...string) map[string]any {
 	t.Helper()
-	wantStatus(t, r, status)
-	if ct := r.Header.Get("Content-Type"); ct != httpkit.ProblemContentType {
-		t.Fatalf("Content-Type = %q, want %s: %s", ct, httpkit.ProblemContentType, r.Body)
-	}
-	p := r.object(t)
-	if int(p["status"].(float64)) != status {
-		t.Fatalf("problem status = %v, want %d", p["status"], status)
-	}
-	for _, f := range fields {
-		if !slices.Contains(problemFields(p), f) {
-			t.Fatalf("problem does not name field %q: %s", f, r.Body)
-		}
-	}
-	return p
+	testkit.WantProblem(t, r.Response, status, fields...)
+	return r.object(t)
 }
 
 func problemFields(p map[string]any) []string {
@@ -519,15 +476,8 @@ func wrongCode(code string) string {
 }
 
 // withLuhn completes 11 digits (YYYYMMDDNNN) to a personal identity number
-// with its check digit, computed over the last nine as Skatteverket does.
-func withLuhn(eleven string) string {
-	sum := 0
-	for i, c := range eleven[2:] {
-		d := int(c-'0') * (2 - i%2)
-		sum += d/10 + d%10
-	}
-	return eleven + fmt.Sprint((10-sum%10)%10)
-}
+// with its check digit.
+var withLuhn = testkit.WithLuhn
 
 // ---- leak checks ----
 

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,26 +12,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-kit/log"
-
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/core/coretest"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/demo"
-	"github.com/tidbok/tidbok/pin"
-	"github.com/tidbok/tidbok/services/auth"
+	"github.com/tidbok/tidbok/internal/testkit"
 	"github.com/tidbok/tidbok/services/booking"
 )
 
-var stockholm = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Stockholm")
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}()
+var stockholm = testkit.Stockholm
 
 // The demo's building permit advice: 30 minutes, every mode, Bertil at
 // Stadshuset on weekdays; citizens may change it until 24 hours before.
@@ -55,46 +45,24 @@ func newEnv(t testing.TB, d *db.DB, configure ...func(*app.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{d: d, clock: coretest.NewClock(start)}
-	authCfg := auth.DefaultConfig("http://tidbok.test")
-	authCfg.Argon2 = auth.Argon2Params{Memory: 1024, Time: 1, Threads: 1}
-	sealer, err := pin.NewSealer(random(t, pin.KeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyring, err := auth.NewKeyring(random(t, auth.KeySize), sealer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	authCfg := testkit.AuthConfig("http://tidbok.test", 0)
 	cfg := app.Config{Services: []string{"auth", "booking", "intake", "notify"},
-		BaseURL: "http://tidbok.test", DataDir: t.TempDir(), Keyring: keyring, Clock: e.clock, AuthConfig: &authCfg}
+		BaseURL: "http://tidbok.test", DataDir: t.TempDir(), Clock: e.clock, AuthConfig: &authCfg}
 	for _, c := range configure {
 		c(&cfg)
 	}
-	e.server, err = app.NewServer(ctx, cfg, log.NewNopLogger(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(e.server.Handler)
-	t.Cleanup(e.srv.Close)
+	e.server, e.srv, _ = testkit.StartServer(t, d, cfg)
 	store := bookingstore.New(d)
 	if _, err := demo.Load(ctx, demo.Stores{Directory: store, Schedules: store}, demo.Secrets{Password: "demo-" + core.NewID(), ClientSecret: "tbs_" + core.NewID()}); err != nil {
 		t.Fatal(err)
 	}
 	// The same secret the server signs with: it lives in the database.
+	var err error
 	if e.links, err = booking.LoadManageLinks(ctx, store); err != nil {
 		t.Fatal(err)
 	}
 	e.staff = core.WithPrincipal(ctx, core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleCaseworker, AgencyID: demo.ExempelbyID})
 	return e
-}
-
-func random(t testing.TB, n int) []byte {
-	t.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // freeSlots returns n starts of building permit advice in person, apart
