@@ -107,6 +107,13 @@ func (s *service) Reschedule(ctx context.Context, req RescheduleRequest) (Appoin
 		if now.After(a.Start.Add(-mt.CancellationCutoff)) {
 			return Appointment{}, fmt.Errorf("it is too close to the meeting to move it yourself; contact the agency: %w", core.ErrConflict)
 		}
+		// A citizen moves only to times they could book themselves.
+		if mt.RetiredAt != nil {
+			return Appointment{}, fmt.Errorf("this kind of meeting is no longer offered, so it cannot be moved; cancel it or contact the agency: %w", core.ErrConflict)
+		}
+		if !mt.CitizenBookable {
+			return Appointment{}, fmt.Errorf("the agency books this kind of meeting itself; contact them to move it: %w", core.ErrForbidden)
+		}
 	}
 	if err := checkWindow(mt, req.Start, now); err != nil {
 		return Appointment{}, err

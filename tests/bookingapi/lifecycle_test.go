@@ -576,3 +576,52 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// A citizen moves a meeting only to times they could book themselves: not
+// when its kind is no longer offered, nor when only the agency books it.
+func TestCitizenMovesOnlyWhatTheyCouldBook(t *testing.T) {
+	t.Parallel()
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		anna := e.signInCitizen(t, "anna@example.se")
+		// book books a meeting of a meeting type of its own, served by a
+		// staff member of its own, for Anna, by the caller of token.
+		book := func(t *testing.T, token string, citizenBookable bool, start time.Time) appointment {
+			t.Helper()
+			mt := e.newMeetingType(t, map[string]any{"citizen_bookable": citizenBookable})
+			e.newStaffMember(t, "Sam "+mt[:8], mt)
+			body := e.bookBody(start, "video")
+			if token != anna.Token {
+				body = e.bookBody(start, "video", "citizen", map[string]any{"id": anna.ID})
+			}
+			body["meeting_type_id"] = mt
+			return e.book(t, token, body)
+		}
+		move := func(a appointment, token string) response {
+			return e.call(t, "POST", "/v1/appointments/"+a.ID+"/reschedule", token, map[string]string{"start": at(4, 14, 0).Format(time.RFC3339)})
+		}
+
+		t.Run("a retired kind of meeting cannot be moved by the citizen, only cancelled", func(t *testing.T) {
+			a := book(t, anna.Token, true, at(3, 9, 0))
+			wantStatus(t, e.call(t, "POST", "/v1/agencies/"+e.agencyA+"/meeting-types/"+a.MeetingTypeID+"/retire", e.adminA, nil), http.StatusNoContent)
+			before := e.rowCounts(t)
+			p := wantProblem(t, move(a, anna.Token), http.StatusConflict)
+			if !strings.Contains(p.Detail, "no longer offered") {
+				t.Fatalf("409 does not say why: %+v", p)
+			}
+			if after := e.rowCounts(t); !mapsEqual(before, after) {
+				t.Fatalf("rows before %v, after %v", before, after)
+			}
+			wantStatus(t, e.call(t, "POST", "/v1/appointments/"+a.ID+"/cancel", anna.Token, nil), http.StatusOK)
+		})
+
+		t.Run("a kind of meeting only the agency books is moved by its staff, not the citizen", func(t *testing.T) {
+			a := book(t, e.workerA, false, at(3, 10, 0))
+			wantProblem(t, move(a, anna.Token), http.StatusForbidden)
+			moved := wantAppointment(t, move(a, e.workerA), http.StatusOK)
+			if !moved.startTime(t).Equal(at(4, 14, 0)) {
+				t.Fatalf("staff moved it to %s", moved.Start)
+			}
+		})
+	})
+}

@@ -157,7 +157,7 @@ type meeting struct {
 	agency    booking.Agency
 	mt        *booking.MeetingType // nil when the meeting type was retired
 	changable bool                 // booked and before the cut-off
-	movable   bool                 // and its meeting type still offers times
+	movable   bool                 // and its meeting type still offers times to citizens
 	tooLate   bool
 }
 
@@ -181,7 +181,8 @@ func (p ManagePages) load(l link) (meeting, error) {
 	switch {
 	case a.Status == booking.Booked && m.mt != nil:
 		m.tooLate = !p.Clock.Now().Before(a.Start.Add(-m.mt.CancellationCutoff))
-		m.changable, m.movable = !m.tooLate, !m.tooLate
+		// A meeting type only the agency books is moved by the agency.
+		m.changable, m.movable = !m.tooLate, !m.tooLate && m.mt.CitizenBookable
 	case a.Status == booking.Booked:
 		// A retired meeting type offers no new times, but the meeting can
 		// still be cancelled; booking applies the cut-off.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -334,5 +335,35 @@ func TestAMeetingOfARetiredTypeCanBeCancelledButNotMoved(t *testing.T) {
 		if got := e.appointment(t, a.ID); got.Status != booking.Cancelled {
 			t.Fatalf("status %s, want cancelled", got.Status)
 		}
+	})
+}
+
+func TestAMeetingOnlyTheAgencyBooksCanBeCancelledButNotMoved(t *testing.T) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		slots := e.freeSlots(t, 2)
+		a, token := e.book(t, slots[0], "karin@example.se")
+		// The agency takes the booking of this meeting type into its own hands.
+		admin := core.WithPrincipal(context.Background(), core.Principal{Kind: core.KindStaff, Subject: core.NewID(), Role: core.RoleAgencyAdmin, AgencyID: a.AgencyID})
+		types, err := e.server.Booking.ListMeetingTypes(admin, a.AgencyID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(types, func(mt booking.MeetingType) bool { return mt.ID == permitAdvice })
+		if i < 0 {
+			t.Fatal("the demo's building-permit advice is missing")
+		}
+		types[i].CitizenBookable = false
+		if _, err := e.server.Booking.UpdateMeetingType(admin, types[i]); err != nil {
+			t.Fatal(err)
+		}
+		p := e.get(t, "/m/"+token)
+		wantStatus(t, p, http.StatusOK)
+		wantText(t, p, "Avboka mötet")
+		wantNoText(t, p, "Välj en ny tid")
+		if got := e.get(t, "/m/"+token+"/reschedule"); got.Status < 400 || got.Status >= 500 {
+			t.Fatalf("the choice of new times answered %d", got.Status)
+		}
+		wantStatus(t, e.post(t, "/m/"+token+"/cancel", formOf(e, token, a.Version)), http.StatusOK)
 	})
 }
