@@ -36,12 +36,16 @@ type benchClock time.Time
 
 func (c benchClock) Now() time.Time { return time.Time(c) }
 
+// benchRareWord is in one subject in 5 000.
+const benchRareWord = "bergvärme"
+
 // queueWorld is what the benchmark loaded: ids to filter by.
 type queueWorld struct {
 	agency, neighbour string
 	categories        []string
 	staff             []string
 	references        []string // a sample of the agency's references
+	prefixes          []string // reference prefixes that ten cases each start with
 }
 
 var benchWords = []string{"bygglov", "altan", "försörjningsstöd", "hemtjänst", "färdtjänst", "parkeringstillstånd", "överklagande",
@@ -132,7 +136,14 @@ func seedQueue(tb testing.TB, d *db.DB) queueWorld {
 		if agency == w.agency && i%500 == 0 {
 			w.references = append(w.references, ref)
 		}
+		if agency == w.agency && i%5000 == 10 {
+			w.prefixes = append(w.prefixes, ref[:len(ref)-1])
+		}
 		subject := fmt.Sprintf("Ärende om %s och %s", benchWords[rng.IntN(len(benchWords))], benchWords[rng.IntN(len(benchWords))])
+		// One case in 5 000 of each agency mentions a rare word: a search that finds a few.
+		if i%5000 == 7 {
+			subject = "Ärende om " + benchRareWord
+		}
 		values := []any{core.NewID(), agency, ref, cat, subject, "Beskrivning.", core.NewID(), "", "", "email", "sv", "",
 			[]string{"low", "normal", "normal", "high", "urgent"}[rng.IntN(5)], assignee, string(status), "",
 			firstContact, resolved, closed, created.AddDate(0, 0, 2+rng.IntN(4)), created.AddDate(0, 0, 14+7*rng.IntN(5)),
@@ -172,10 +183,17 @@ var queueScenarios = []queueScenario{
 	{"q=word", func(w queueWorld, i int) intake.CaseFilter {
 		return intake.CaseFilter{Query: benchWords[i%len(benchWords)]}
 	}},
-	// A word no subject holds reads every case of the agency: the worst q=.
+	// A word no subject holds: without a word index it reads every case of
+	// the agency.
 	{"q=absent", func(w queueWorld, _ int) intake.CaseFilter { return intake.CaseFilter{Query: "solpaneler"} }},
+	// A word about 20 subjects of the agency hold (and 2 of the neighbour's).
+	{"q=rare", func(w queueWorld, _ int) intake.CaseFilter { return intake.CaseFilter{Query: benchRareWord} }},
 	{"q=reference", func(w queueWorld, i int) intake.CaseFilter {
 		return intake.CaseFilter{Query: w.references[i%len(w.references)]}
+	}},
+	// The start of a reference, as EXB-2025-00012: ten cases.
+	{"q=reference-prefix", func(w queueWorld, i int) intake.CaseFilter {
+		return intake.CaseFilter{Query: w.prefixes[i%len(w.prefixes)]}
 	}},
 }
 
