@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -350,15 +351,15 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter, after intake
 		// Spelled as intake_cases_open_idx's predicate, so both engines use it.
 		add(`status NOT IN ('resolved', 'closed', 'withdrawn') AND (resolution_due < ? OR (first_contact_at IS NULL AND first_contact_due < ?))`, now.UTC(), now.UTC())
 	}
-	// A reference is looked up by the unique index; anything else cannot be
-	// a reference, so it is searched for in the subjects alone.
+	// A reference is looked up by the unique index; anything else is a piece
+	// of the subject, or of the reference when it has a digit.
 	switch q := strings.TrimSpace(f.Query); {
 	case q == "":
 	case intake.IsReference(q):
 		add(`reference = ?`, strings.ToUpper(q))
 	default:
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(fold(q)) + "%"
-		add(`subject_folded LIKE ? ESCAPE '\'`, like)
+		cond, a := s.search(q)
+		add(cond, a...)
 	}
 	if after.ID != "" {
 		add("(resolution_due, id) > (?, ?)", after.Due.UTC(), after.ID)
@@ -378,6 +379,32 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter, after intake
 		out[i] = r.domain()
 	}
 	return out, nil
+}
+
+// search is the condition for a piece of text: a substring of the folded
+// subject, or of the reference when q has a digit (no subject word is
+// mistaken for a piece of EXB-2026-000123 then). PostgreSQL serves these
+// LIKEs from trigram indexes (00018). SQLite first narrows to the cases its
+// trigram FTS5 table finds and then applies the same LIKE, so both engines
+// find the same cases; pieces shorter than a trigram have no index there and
+// are common enough that the queue's order finds a page quickly.
+func (s *Store) search(q string) (string, []any) {
+	escape := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace
+	cond := `subject_folded LIKE ? ESCAPE '\'`
+	args := []any{"%" + escape(fold(q)) + "%"}
+	columns := "subject"
+	if strings.ContainsAny(q, "0123456789") {
+		cond = `(subject_folded LIKE ? ESCAPE '\' OR reference LIKE ? ESCAPE '\')`
+		args = append(args, "%"+escape(strings.ToUpper(q))+"%")
+		columns = "{subject reference}"
+	}
+	if s.db.Dialect == db.SQLite && utf8.RuneCountInString(q) >= 3 {
+		// The FTS5 phrase is literal text; only its quote is doubled.
+		match := columns + ` : "` + strings.ReplaceAll(fold(q), `"`, `""`) + `"`
+		cond = `id IN (SELECT case_id FROM intake_case_search WHERE intake_case_search MATCH ?) AND ` + cond
+		args = append([]any{match}, args...)
+	}
+	return cond, args
 }
 
 func (s *Store) Timeline(ctx context.Context, caseID string, citizenView bool) ([]intake.Entry, error) {
