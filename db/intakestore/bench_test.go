@@ -218,6 +218,46 @@ func BenchmarkQueue(b *testing.B) {
 	w := seedQueue(b, d)
 	store := intakestore.New(d)
 	now := benchQueueNow
+	benchStoreQueue(b, store, w)
+	svc := intake.NewService(store, benchAgencies{}, nil, benchClock(now))
+	caseworker := core.WithPrincipal(context.Background(), core.Principal{Kind: core.KindStaff, Subject: w.staff[0], Role: core.RoleCaseworker, AgencyID: w.agency})
+	for _, sc := range queueScenarios {
+		b.Run("service/"+sc.name, func(b *testing.B) {
+			var lat latencies
+			cursor := ""
+			i := 0
+			for b.Loop() {
+				f := sc.filter(w, i)
+				if i%10 == 0 {
+					cursor = ""
+				}
+				f.Cursor = cursor
+				begin := time.Now()
+				page, err := svc.ListCases(caseworker, f)
+				lat = append(lat, time.Since(begin))
+				if err != nil {
+					b.Fatal(err)
+				}
+				cursor = page.NextCursor
+				i++
+			}
+			lat.report(b)
+		})
+	}
+}
+
+// BenchmarkSQLiteQueue reads the same pages through the store on SQLite:
+//
+//	go test -run '^$' -bench BenchmarkSQLiteQueue -benchtime 200x ./db/intakestore
+func BenchmarkSQLiteQueue(b *testing.B) {
+	d := dbtest.SQLite(b)
+	w := seedQueue(b, d)
+	benchStoreQueue(b, intakestore.New(d), w)
+}
+
+// benchStoreQueue reads every scenario's pages through the store.
+func benchStoreQueue(b *testing.B, store *intakestore.Store, w queueWorld) {
+	now := benchQueueNow
 	for _, sc := range queueScenarios {
 		b.Run("store/"+sc.name, func(b *testing.B) {
 			ctx := context.Background()
@@ -242,31 +282,6 @@ func BenchmarkQueue(b *testing.B) {
 				} else {
 					after = intake.CaseCursor{}
 				}
-				i++
-			}
-			lat.report(b)
-		})
-	}
-	svc := intake.NewService(store, benchAgencies{}, nil, benchClock(now))
-	caseworker := core.WithPrincipal(context.Background(), core.Principal{Kind: core.KindStaff, Subject: w.staff[0], Role: core.RoleCaseworker, AgencyID: w.agency})
-	for _, sc := range queueScenarios {
-		b.Run("service/"+sc.name, func(b *testing.B) {
-			var lat latencies
-			cursor := ""
-			i := 0
-			for b.Loop() {
-				f := sc.filter(w, i)
-				if i%10 == 0 {
-					cursor = ""
-				}
-				f.Cursor = cursor
-				begin := time.Now()
-				page, err := svc.ListCases(caseworker, f)
-				lat = append(lat, time.Since(begin))
-				if err != nil {
-					b.Fatal(err)
-				}
-				cursor = page.NextCursor
 				i++
 			}
 			lat.report(b)

@@ -358,7 +358,10 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter, after intake
 	case intake.IsReference(q):
 		add(`reference = ?`, strings.ToUpper(q))
 	default:
-		cond, a := s.search(q)
+		cond, a, err := s.search(ctx, q)
+		if err != nil {
+			return nil, err
+		}
 		add(cond, a...)
 	}
 	if after.ID != "" {
@@ -381,14 +384,21 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter, after intake
 	return out, nil
 }
 
+// searchFew is how many cases the SQLite trigram table may find for the
+// store to read them all and sort them. A piece more cases hold is found as
+// quickly by reading the queue in deadline order until a page is full, and
+// SQLite has no statistics on the FTS5 table to choose so by itself.
+const searchFew = 1000
+
 // search is the condition for a piece of text: a substring of the folded
 // subject, or of the reference when q has a digit (no subject word is
 // mistaken for a piece of EXB-2026-000123 then). PostgreSQL serves these
-// LIKEs from trigram indexes (00018). SQLite first narrows to the cases its
-// trigram FTS5 table finds and then applies the same LIKE, so both engines
-// find the same cases; pieces shorter than a trigram have no index there and
-// are common enough that the queue's order finds a page quickly.
-func (s *Store) search(q string) (string, []any) {
+// LIKEs from trigram indexes (00018) and its planner weighs them against the
+// queue's order. SQLite first asks its trigram FTS5 table: when it finds
+// few cases, the query reads those alone, checked with the same LIKE, so
+// both engines find the same cases. Pieces shorter than a trigram have no
+// index; they are common enough that the queue's order finds a page quickly.
+func (s *Store) search(ctx context.Context, q string) (string, []any, error) {
 	escape := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace
 	cond := `subject_folded LIKE ? ESCAPE '\'`
 	args := []any{"%" + escape(fold(q)) + "%"}
@@ -398,13 +408,21 @@ func (s *Store) search(q string) (string, []any) {
 		args = append(args, "%"+escape(strings.ToUpper(q))+"%")
 		columns = "{subject reference}"
 	}
-	if s.db.Dialect == db.SQLite && utf8.RuneCountInString(q) >= 3 {
-		// The FTS5 phrase is literal text; only its quote is doubled.
-		match := columns + ` : "` + strings.ReplaceAll(fold(q), `"`, `""`) + `"`
-		cond = `id IN (SELECT case_id FROM intake_case_search WHERE intake_case_search MATCH ?) AND ` + cond
-		args = append([]any{match}, args...)
+	if s.db.Dialect != db.SQLite || utf8.RuneCountInString(q) < 3 {
+		return cond, args, nil
 	}
-	return cond, args
+	// The FTS5 phrase is literal text; only its quote is doubled.
+	match := columns + ` : "` + strings.ReplaceAll(fold(q), `"`, `""`) + `"`
+	var n int
+	if err := sqlx.GetContext(ctx, s.q(), &n, `SELECT count(*) FROM (SELECT 1 FROM intake_case_search
+		WHERE intake_case_search MATCH ? LIMIT ?)`, match, searchFew); err != nil {
+		return "", nil, db.MapError(err)
+	}
+	if n >= searchFew {
+		return cond, args, nil
+	}
+	return `id IN (SELECT case_id FROM intake_case_search WHERE intake_case_search MATCH ?) AND ` + cond,
+		append([]any{match}, args...), nil
 }
 
 func (s *Store) Timeline(ctx context.Context, caseID string, citizenView bool) ([]intake.Entry, error) {
