@@ -388,7 +388,7 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter, after intake
 // store to read them all and sort them. A piece more cases hold is found as
 // quickly by reading the queue in deadline order until a page is full, and
 // SQLite has no statistics on the FTS5 table to choose so by itself.
-const searchFew = 1000
+var searchFew = 1000
 
 // search is the condition for a piece of text: a substring of the folded
 // subject, or of the reference when q has a digit (no subject word is
