@@ -16,12 +16,14 @@ import (
 	"github.com/tidbok/tidbok/services/intake"
 )
 
-// The queue benchmark of issue 6 item 4: one agency with 100 000 cases (and
-// a neighbour with 10 000), asked for a page of its queue with the default
-// filters, a status, an assignee, overdue and q=, through the store and
-// through the service, on PostgreSQL. docs/performance.md has the figures:
+// The queue benchmark: one agency with 100 000 cases (and a neighbour with
+// 10 000), asked for a page of its queue with the default filters, a status,
+// an assignee, overdue and q=, through the store and through the service, on
+// PostgreSQL; and through the store on SQLite. docs/performance.md has the
+// figures:
 //
 //	TIDBOK_TEST_POSTGRES_URL=... go test -run '^$' -bench BenchmarkQueue -benchtime 200x ./db/intakestore
+//	go test -run '^$' -bench BenchmarkSQLiteQueue -benchtime 200x ./db/intakestore
 
 const (
 	benchCases      = 100_000
