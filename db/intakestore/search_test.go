@@ -51,7 +51,7 @@ func TestSearch(t *testing.T) {
 		cat, theirs := newCategory(t, s, agency), newCategory(t, s, neighbour)
 		subjects := []string{"Bygglov för altan", "Skärgårdsbåt och brygga", "BULLER från fläkt", "Åkermark och dike",
 			"Fråga om bygglovet", "Överklagande av beslut", "Skolskjuts", "Färdtjänst 2026", "Buller på natten",
-			"Bygglov för carport", "Avfall", "Strandskydd vid brygga"}
+			"Bygglov för carport", "Avfall", "Strandskydd vid brygga", `Brev med "citat" AND (parentes)* NEAR: {x}`}
 		var cases []intake.Case
 		for i, subject := range subjects {
 			cases = append(cases, create(t, s, newCase(cat, t0.Add(time.Duration(i%4)*time.Hour), subject), "SOK"))
@@ -98,6 +98,8 @@ func TestSearch(t *testing.T) {
 			{"digits_in_the_subject_or_the_reference", "2026", ids(func(c intake.Case) bool {
 				return strings.Contains(c.Subject, "2026") || strings.Contains(c.Reference, "2026")
 			})},
+			{"quotes_are_text", `"citat"`, ids(subject(`"citat"`))},
+			{"search_syntax_is_text", `and (parentes)* near: {x}`, ids(subject(`and (parentes)* near: {x}`))},
 			{"the_prefix_alone_is_no_subject", "SOK", nil},
 			{"no_case_holds_it", "solpaneler", nil},
 			{"a_word_of_another_agency_only", "solceller", nil},
