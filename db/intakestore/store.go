@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -350,15 +351,18 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter, after intake
 		// Spelled as intake_cases_open_idx's predicate, so both engines use it.
 		add(`status NOT IN ('resolved', 'closed', 'withdrawn') AND (resolution_due < ? OR (first_contact_at IS NULL AND first_contact_due < ?))`, now.UTC(), now.UTC())
 	}
-	// A reference is looked up by the unique index; anything else cannot be
-	// a reference, so it is searched for in the subjects alone.
+	// A reference is looked up by the unique index; anything else is a piece
+	// of the subject, or of the reference when it has a digit.
 	switch q := strings.TrimSpace(f.Query); {
 	case q == "":
 	case intake.IsReference(q):
 		add(`reference = ?`, strings.ToUpper(q))
 	default:
-		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(fold(q)) + "%"
-		add(`subject_folded LIKE ? ESCAPE '\'`, like)
+		cond, a, err := s.search(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		add(cond, a...)
 	}
 	if after.ID != "" {
 		add("(resolution_due, id) > (?, ?)", after.Due.UTC(), after.ID)
@@ -378,6 +382,47 @@ func (s *Store) ListCases(ctx context.Context, f intake.CaseFilter, after intake
 		out[i] = r.domain()
 	}
 	return out, nil
+}
+
+// searchFew is how many cases the SQLite trigram table may find for the
+// store to read them all and sort them. A piece more cases hold is found as
+// quickly by reading the queue in deadline order until a page is full, and
+// SQLite has no statistics on the FTS5 table to choose so by itself.
+var searchFew = 1000
+
+// search is the condition for a piece of text: a substring of the folded
+// subject, or of the reference when q has a digit (no subject word is
+// mistaken for a piece of EXB-2026-000123 then). PostgreSQL serves these
+// LIKEs from trigram indexes (00018) and its planner weighs them against the
+// queue's order. SQLite first asks its trigram FTS5 table: when it finds
+// few cases, the query reads those alone, checked with the same LIKE, so
+// both engines find the same cases. Pieces shorter than a trigram have no
+// index; they are common enough that the queue's order finds a page quickly.
+func (s *Store) search(ctx context.Context, q string) (string, []any, error) {
+	escape := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace
+	cond := `subject_folded LIKE ? ESCAPE '\'`
+	args := []any{"%" + escape(fold(q)) + "%"}
+	columns := "subject"
+	if strings.ContainsAny(q, "0123456789") {
+		cond = `(subject_folded LIKE ? ESCAPE '\' OR reference LIKE ? ESCAPE '\')`
+		args = append(args, "%"+escape(strings.ToUpper(q))+"%")
+		columns = "{subject reference}"
+	}
+	if s.db.Dialect != db.SQLite || utf8.RuneCountInString(q) < 3 {
+		return cond, args, nil
+	}
+	// The FTS5 phrase is literal text; only its quote is doubled.
+	match := columns + ` : "` + strings.ReplaceAll(fold(q), `"`, `""`) + `"`
+	var n int
+	if err := sqlx.GetContext(ctx, s.q(), &n, `SELECT count(*) FROM (SELECT 1 FROM intake_case_search
+		WHERE intake_case_search MATCH ? LIMIT ?)`, match, searchFew); err != nil {
+		return "", nil, db.MapError(err)
+	}
+	if n >= searchFew {
+		return cond, args, nil
+	}
+	return `id IN (SELECT case_id FROM intake_case_search WHERE intake_case_search MATCH ?) AND ` + cond,
+		append([]any{match}, args...), nil
 }
 
 func (s *Store) Timeline(ctx context.Context, caseID string, citizenView bool) ([]intake.Entry, error) {

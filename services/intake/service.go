@@ -542,7 +542,8 @@ func (s *service) GetCase(ctx context.Context, id string) (CaseView, error) {
 
 // CaseFilter narrows the staff queue. Assignee is a staff id, "me" or
 // "none". Query is a reference (a query of that shape, any case, finds that
-// case alone) or else a piece of the subject, in any case.
+// case alone) or else a piece of the subject, in any case; one with a digit
+// also finds a piece of the reference.
 type CaseFilter struct {
 	AgencyID   string
 	Status     Status

@@ -72,6 +72,17 @@ func (w queueWorld) pick(names ...string) []caseJSON {
 	return out
 }
 
+// refStartsOtherwise names the cases whose reference does not start with p.
+func refStartsOtherwise(w queueWorld, p string) []string {
+	var out []string
+	for n, c := range w.byName {
+		if !strings.HasPrefix(c.Reference, p) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func (w queueWorld) except(names ...string) []caseJSON {
 	var out []caseJSON
 	for _, c := range w.all {
@@ -125,6 +136,8 @@ func theQueueFiltersSortsAndPages(t *testing.T, e *env) {
 		{"category_narrows", "category=" + e.socialCat, w.pick("support", "rent")},
 		{"q_reference_is_exact", "q=" + ref, w.pick("support")},
 		{"q_reference_in_lower_case", "q=" + strings.ToLower(ref), w.pick("support")},
+		{"q_piece_of_a_reference", "q=" + ref[strings.Index(ref, "-")+1:], w.pick("support")},
+		{"q_start_of_a_reference", "q=" + strings.ToLower(ref[:len(ref)-1]), w.except(refStartsOtherwise(w, ref[:len(ref)-1])...)},
 		{"q_subject_substring_any_case", "q=ALTAN", w.pick("altan", "fence")},
 		{"q_swedish_letters_fold", "q=överklagande", w.pick("appeal")},
 		{"q_swedish_capitals_fold", "q=ärende", w.pick("rent")},
