@@ -137,6 +137,7 @@ func (e *env) directoryAdmin() {
 	e.call("POST", base+"/meeting-types", e.admin, map[string]any{"name": mt["name"], "duration_minutes": 20,
 		"modes": []string{"phone"}, "minimum_notice_minutes": 7 * 24 * 60, "booking_horizon_days": 7}).problem(t, 400)
 	mt["description"] = map[string]string{"sv": "Hjälp med lånekortet."}
+	mt["what_to_bring"] = map[string]string{"sv": "Legitimation", "en": "ID"}
 	mt["citizen_bookable"] = false
 	e.call("PUT", base+"/meeting-types/"+mtID, e.client, mt).want(t, 200)
 	e.call("PUT", base+"/meeting-types/"+core.NewID(), e.admin, mt).problem(t, 404)
