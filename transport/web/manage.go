@@ -229,6 +229,7 @@ type meetingView struct {
 	Place, Room, Accessibility             string
 	VideoURL, Phone                        string
 	Interpreter                            string
+	Bring                                  string // what to bring, from the meeting type
 	Version                                int
 	Cancelled, Changeable, Movable         bool
 	Unchangeable                           string
@@ -264,6 +265,9 @@ func (p ManagePages) meetingView(l link, m meeting) *meetingView {
 	v.Name = map[string]string{"sv": "Möte", "en": "Meeting"}[l.lang]
 	if m.mt != nil {
 		v.Name = m.mt.Name.In(booking.Language(l.lang))
+		if !v.Cancelled {
+			v.Bring = whatToBring(l.lang, m.mt.WhatToBring)
+		}
 	}
 	v.Status = t["status"+strings.ToUpper(string(a.Status[:1]))+string(a.Status[1:])]
 	switch a.Mode {
@@ -294,6 +298,19 @@ func (p ManagePages) meetingView(l link, m meeting) *meetingView {
 		v.Unchangeable = t["notChangeable"]
 	}
 	return v
+}
+
+// whatToBring is the text in lang, or in the other language when lang's is
+// empty: the citizen is better served by it than by nothing.
+func whatToBring(lang string, t booking.Text) string {
+	first, second := t.SV, t.EN
+	if lang == "en" {
+		first, second = second, first
+	}
+	if s := strings.TrimSpace(first); s != "" {
+		return s
+	}
+	return strings.TrimSpace(second)
 }
 
 // show is the manage page: the meeting, and the ways to change it.
