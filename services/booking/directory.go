@@ -161,6 +161,19 @@ func (t Text) In(lang Language) string {
 	return t.SV
 }
 
+// InEither returns the text in lang or, when that is empty, in the other
+// language: for texts where the other language helps more than nothing.
+func (t Text) InEither(lang Language) string {
+	first, second := t.SV, t.EN
+	if lang == English {
+		first, second = second, first
+	}
+	if s := strings.TrimSpace(first); s != "" {
+		return s
+	}
+	return strings.TrimSpace(second)
+}
+
 // MeetingType is a kind of meeting an agency offers, such as a first meeting
 // with social services or a building permit consultation.
 type MeetingType struct {

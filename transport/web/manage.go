@@ -266,7 +266,7 @@ func (p ManagePages) meetingView(l link, m meeting) *meetingView {
 	if m.mt != nil {
 		v.Name = m.mt.Name.In(booking.Language(l.lang))
 		if !v.Cancelled {
-			v.Bring = whatToBring(l.lang, m.mt.WhatToBring)
+			v.Bring = m.mt.WhatToBring.InEither(booking.Language(l.lang))
 		}
 	}
 	v.Status = t["status"+strings.ToUpper(string(a.Status[:1]))+string(a.Status[1:])]
@@ -298,19 +298,6 @@ func (p ManagePages) meetingView(l link, m meeting) *meetingView {
 		v.Unchangeable = t["notChangeable"]
 	}
 	return v
-}
-
-// whatToBring is the text in lang, or in the other language when lang's is
-// empty: the citizen is better served by it than by nothing.
-func whatToBring(lang string, t booking.Text) string {
-	first, second := t.SV, t.EN
-	if lang == "en" {
-		first, second = second, first
-	}
-	if s := strings.TrimSpace(first); s != "" {
-		return s
-	}
-	return strings.TrimSpace(second)
 }
 
 // show is the manage page: the meeting, and the ways to change it.
