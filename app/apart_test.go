@@ -164,14 +164,19 @@ func TestServicesApart(t *testing.T) {
 		}
 		// The invitation carries the citizen's manage link, minted by booking
 		// and handed to notify over HTTP; booking's page honours it.
-		token := ""
+		// So does the meeting type's what to bring, read over the same route.
+		token, bring := "", false
 		for _, m := range w.mail.All() {
 			if found := manageLink.FindStringSubmatch(m.Text()); found != nil && strings.Contains(strings.ToLower(strings.Join(m.EnvelopeTo, ",")), "anna@example.se") {
 				token = found[1]
+				bring = strings.Contains(m.Text(), "Ta med: Ritningar och fastighetsbeteckning")
 			}
 		}
 		if token == "" {
 			t.Fatal("the citizen's invitation has no manage link")
+		}
+		if !bring {
+			t.Error("the citizen's invitation does not say what to bring")
 		}
 		// (An HTML page for people, so outside the API contract call checks.)
 		linkPage, err := http.Get(w.urls["booking"] + "/m/" + token)

@@ -29,6 +29,7 @@ func (b notifyBookings) Appointment(ctx context.Context, id string) (notify.Appo
 	}
 	info := notify.AppointmentInfo{ID: d.ID, AgencyID: d.AgencyID, AgencyName: d.AgencyName, TimeZone: d.TimeZone,
 		MeetingTypeSV: d.MeetingTypeSV, MeetingTypeEN: d.MeetingTypeEN, DescriptionSV: d.DescriptionSV, DescriptionEN: d.DescriptionEN,
+		WhatToBringSV: d.WhatToBringSV, WhatToBringEN: d.WhatToBringEN,
 		Mode: d.Mode, Status: d.Status, Start: d.Start, End: d.End, Sequence: d.Sequence,
 		OfficeName: d.OfficeName, OfficeAddress: d.OfficeAddress, Room: d.Room, AccessibilityNotes: d.AccessibilityNotes,
 		VideoURL: d.VideoURL, PhoneNumber: d.PhoneNumber, PhoneDirection: d.PhoneDirection, StaffName: d.StaffName,

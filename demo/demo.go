@@ -250,7 +250,7 @@ func Offices() []booking.Office {
 
 func meetingType(agency, key string, name, desc booking.Text, minutes int, modes ...booking.Mode) booking.MeetingType {
 	return booking.MeetingType{
-		ID: core.StableID("meeting-type/" + key), AgencyID: agency, Name: name, Description: desc,
+		ID: core.StableID("meeting-type/" + key), AgencyID: agency, Name: name, Description: desc, WhatToBring: whatToBring[key],
 		Duration: time.Duration(minutes) * time.Minute, Modes: modes,
 		BufferAfter: 10 * time.Minute, SlotStep: booking.DefaultSlotStep, MinNotice: booking.DefaultMinNotice,
 		Horizon: booking.DefaultHorizon, CancellationCutoff: booking.DefaultCancellationCutoff,
@@ -258,6 +258,32 @@ func meetingType(agency, key string, name, desc booking.Text, minutes int, modes
 		ReminderBefore: booking.DefaultReminderBefore,
 		CreatedAt:      epoch, UpdatedAt: epoch,
 	}
+}
+
+// whatToBring is what the citizen brings to each demo meeting type, by key;
+// the messages and the manage page put it after "Ta med:" / "Bring:".
+// Meetings by phone or video alone need nothing brought.
+var whatToBring = map[string]booking.Text{
+	"exempelby/social-first-meeting": {
+		SV: "Legitimation, och gärna papper om din situation, till exempel beslut eller räkningar",
+		EN: "ID, and any papers about your situation, such as decisions or bills",
+	},
+	"exempelby/building-permit-advice": {
+		SV: "Ritningar och fastighetsbeteckning",
+		EN: "Drawings and the property designation",
+	},
+	"exempelby/debt-counselling": {
+		SV: "Legitimation, lönebesked, räkningar och besked om dina skulder",
+		EN: "ID, pay slips, bills and statements of your debts",
+	},
+	"exempelby/elder-care-assessment": {
+		SV: "Legitimation och en lista över dina läkemedel",
+		EN: "ID and a list of your medicines",
+	},
+	"vardcentral/doctor-visit": {
+		SV: "Legitimation och en lista över dina läkemedel",
+		EN: "ID and a list of your medicines",
+	},
 }
 
 // MeetingTypes are the demo meeting types.
@@ -272,8 +298,8 @@ func MeetingTypes() []booking.MeetingType {
 		meetingType(ExempelbyID, "exempelby/building-permit-advice",
 			booking.Text{SV: "Bygglovsrådgivning", EN: "Building permit advice"},
 			booking.Text{
-				SV: "Rådgivning inför ansökan om bygglov, marklov eller anmälan. Ha gärna ritningar till hands.",
-				EN: "Advice before applying for a building, land or demolition permit. Have your drawings at hand.",
+				SV: "Rådgivning inför ansökan om bygglov, marklov eller anmälan.",
+				EN: "Advice before applying for a building, land or demolition permit.",
 			}, 30, booking.Phone, booking.Video, booking.InPerson),
 		meetingType(ExempelbyID, "exempelby/debt-counselling",
 			booking.Text{SV: "Budget- och skuldrådgivning", EN: "Budget and debt counselling"},
@@ -296,8 +322,8 @@ func MeetingTypes() []booking.MeetingType {
 		meetingType(VardcentralID, "vardcentral/doctor-visit",
 			booking.Text{SV: "Läkarbesök", EN: "Doctor's appointment"},
 			booking.Text{
-				SV: "Besök hos läkare på vårdcentralen. Ta med legitimation.",
-				EN: "A visit to a doctor at the health centre. Bring identification.",
+				SV: "Besök hos läkare på vårdcentralen.",
+				EN: "A visit to a doctor at the health centre.",
 			}, 30, booking.InPerson),
 		meetingType(VardcentralID, "vardcentral/video-consultation",
 			booking.Text{SV: "Videobesök", EN: "Video consultation"},

@@ -49,6 +49,7 @@ func (s *Store) MeetingTypeAgency(ctx context.Context, id string) (booking.Meeti
 	var m meetingTypeRow
 	var a agencyRow
 	err = stmt.QueryRowContext(ctx, id).Scan(&m.ID, &m.AgencyID, &m.NameSV, &m.NameEN, &m.DescriptionSV, &m.DescriptionEN,
+		&m.WhatToBringSV, &m.WhatToBringEN,
 		&m.DurationMinutes, &m.ModePhone, &m.ModeVideo, &m.ModeInPerson, &m.BufferBefore, &m.BufferAfter, &m.SlotStep,
 		&m.MinNotice, &m.HorizonDays, &m.CancelCutoff, &m.CitizenBookable, &m.MaxActive, &m.ReminderMinutes,
 		&m.CreatedAt, &m.UpdatedAt, &m.RetiredAt,

@@ -140,6 +140,8 @@ type meetingTypeRow struct {
 	NameEN          string     `db:"name_en"`
 	DescriptionSV   string     `db:"description_sv"`
 	DescriptionEN   string     `db:"description_en"`
+	WhatToBringSV   string     `db:"what_to_bring_sv"`
+	WhatToBringEN   string     `db:"what_to_bring_en"`
 	DurationMinutes int        `db:"duration_minutes"`
 	ModePhone       bool       `db:"mode_phone"`
 	ModeVideo       bool       `db:"mode_video"`
@@ -163,6 +165,7 @@ func (r meetingTypeRow) domain() booking.MeetingType {
 		ID: r.ID, AgencyID: r.AgencyID,
 		Name:         booking.Text{SV: r.NameSV, EN: r.NameEN},
 		Description:  booking.Text{SV: r.DescriptionSV, EN: r.DescriptionEN},
+		WhatToBring:  booking.Text{SV: r.WhatToBringSV, EN: r.WhatToBringEN},
 		Duration:     time.Duration(r.DurationMinutes) * time.Minute,
 		BufferBefore: minutes(r.BufferBefore), BufferAfter: minutes(r.BufferAfter), SlotStep: minutes(r.SlotStep),
 		MinNotice: minutes(r.MinNotice), Horizon: time.Duration(r.HorizonDays) * 24 * time.Hour,
@@ -186,6 +189,7 @@ func meetingTypeToRow(mt booking.MeetingType) meetingTypeRow {
 	return meetingTypeRow{
 		ID: mt.ID, AgencyID: mt.AgencyID, NameSV: mt.Name.SV, NameEN: mt.Name.EN,
 		DescriptionSV: mt.Description.SV, DescriptionEN: mt.Description.EN,
+		WhatToBringSV: mt.WhatToBring.SV, WhatToBringEN: mt.WhatToBring.EN,
 		DurationMinutes: int(mt.Duration / time.Minute),
 		ModePhone:       mt.Offers(booking.Phone), ModeVideo: mt.Offers(booking.Video), ModeInPerson: mt.Offers(booking.InPerson),
 		BufferBefore: int(mt.BufferBefore / time.Minute), BufferAfter: int(mt.BufferAfter / time.Minute),
@@ -202,7 +206,7 @@ func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }
 const officeColumns = `id, agency_id, name, street_address, postal_code, city, directions, opening_notes,
 	accessibility_notes, step_free_access, hearing_loop, accessible_parking, created_at, updated_at, retired_at`
 
-const meetingTypeColumns = `id, agency_id, name_sv, name_en, description_sv, description_en, duration_minutes,
+const meetingTypeColumns = `id, agency_id, name_sv, name_en, description_sv, description_en, what_to_bring_sv, what_to_bring_en, duration_minutes,
 	mode_phone, mode_video, mode_in_person, buffer_before_minutes, buffer_after_minutes, slot_step_minutes,
 	minimum_notice_minutes, booking_horizon_days, cancellation_cutoff_minutes, citizen_bookable,
 	max_active_per_citizen, reminder_minutes, created_at, updated_at, retired_at`
@@ -338,7 +342,7 @@ func (s *Store) SaveMeetingType(ctx context.Context, mt booking.MeetingType) err
 	return s.db.InTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.NamedExecContext(ctx, `
 			INSERT INTO booking_meeting_types (`+meetingTypeColumns+`)
-			VALUES (:id, :agency_id, :name_sv, :name_en, :description_sv, :description_en,
+			VALUES (:id, :agency_id, :name_sv, :name_en, :description_sv, :description_en, :what_to_bring_sv, :what_to_bring_en,
 			       :duration_minutes, :mode_phone, :mode_video, :mode_in_person, :buffer_before_minutes,
 			       :buffer_after_minutes, :slot_step_minutes, :minimum_notice_minutes, :booking_horizon_days,
 			       :cancellation_cutoff_minutes, :citizen_bookable, :max_active_per_citizen, :reminder_minutes,
@@ -346,6 +350,7 @@ func (s *Store) SaveMeetingType(ctx context.Context, mt booking.MeetingType) err
 			ON CONFLICT (id) DO UPDATE SET
 			  name_sv = excluded.name_sv, name_en = excluded.name_en,
 			  description_sv = excluded.description_sv, description_en = excluded.description_en,
+			  what_to_bring_sv = excluded.what_to_bring_sv, what_to_bring_en = excluded.what_to_bring_en,
 			  duration_minutes = excluded.duration_minutes, mode_phone = excluded.mode_phone,
 			  mode_video = excluded.mode_video, mode_in_person = excluded.mode_in_person,
 			  buffer_before_minutes = excluded.buffer_before_minutes, buffer_after_minutes = excluded.buffer_after_minutes,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,6 +134,50 @@ func TestDirectoryStore(t *testing.T) {
 			if other, err := s.Offices(ctx, saved[1].ID); err != nil || len(other) != 0 {
 				t.Fatalf("another agency's offices = %+v, %v", other, err)
 			}
+		})
+
+		t.Run("what to bring comes back from every read and is updated", func(t *testing.T) {
+			mt := booking.MeetingType{
+				ID: core.NewID(), AgencyID: saved[2].ID,
+				Name:        booking.Text{SV: "Läkarbesök", EN: "Doctor's visit"},
+				WhatToBring: booking.Text{SV: "Ta med legitimation\noch läkemedelslista", EN: "Bring ID"},
+				Duration:    20 * time.Minute, Modes: []booking.Mode{booking.InPerson},
+				SlotStep: 10 * time.Minute, Horizon: 30 * 24 * time.Hour, MaxActivePerCitizen: 1,
+				CreatedAt: t0, UpdatedAt: t0,
+			}
+			if err := s.SaveMeetingType(ctx, mt); err != nil {
+				t.Fatal(err)
+			}
+			check := func(want booking.Text) {
+				t.Helper()
+				types, err := s.MeetingTypes(ctx, saved[2].ID)
+				if err != nil || len(types) != 1 || types[0].WhatToBring != want {
+					t.Fatalf("MeetingTypes = %+v, %v; want what to bring %+v", types, err, want)
+				}
+				one, err := s.MeetingType(ctx, mt.ID)
+				if err != nil || one.WhatToBring != want {
+					t.Fatalf("MeetingType = %+v, %v", one.WhatToBring, err)
+				}
+				withAgency, a, err := s.MeetingTypeAgency(ctx, mt.ID)
+				if err != nil || withAgency.WhatToBring != want || a.ID != saved[2].ID {
+					t.Fatalf("MeetingTypeAgency = %+v, %s, %v", withAgency.WhatToBring, a.ID, err)
+				}
+			}
+			check(mt.WhatToBring)
+			mt.WhatToBring = booking.Text{SV: "Ta med ritningar", EN: ""}
+			mt.UpdatedAt = t0.Add(time.Hour)
+			if err := s.SaveMeetingType(ctx, mt); err != nil {
+				t.Fatal(err)
+			}
+			check(mt.WhatToBring)
+
+			mt.WhatToBring = booking.Text{SV: "Ta med\x00", EN: strings.Repeat("x", 1001)}
+			err := s.SaveMeetingType(ctx, mt)
+			var ve *core.ValidationError
+			if !errors.As(err, &ve) || fmt.Sprint(ve.Fields) != "[{what_to_bring.sv must be plain text: no control characters except line breaks} {what_to_bring.en must be at most 1000 characters}]" {
+				t.Fatalf("err = %v, want what_to_bring.sv and .en named", err)
+			}
+			check(booking.Text{SV: "Ta med ritningar"})
 		})
 
 		t.Run("an office of an unknown agency is refused", func(t *testing.T) {

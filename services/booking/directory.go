@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tidbok/tidbok/core"
@@ -160,6 +161,19 @@ func (t Text) In(lang Language) string {
 	return t.SV
 }
 
+// InEither returns the text in lang or, when that is empty, in the other
+// language: for texts where the other language helps more than nothing.
+func (t Text) InEither(lang Language) string {
+	first, second := t.SV, t.EN
+	if lang == English {
+		first, second = second, first
+	}
+	if s := strings.TrimSpace(first); s != "" {
+		return s
+	}
+	return strings.TrimSpace(second)
+}
+
 // MeetingType is a kind of meeting an agency offers, such as a first meeting
 // with social services or a building permit consultation.
 type MeetingType struct {
@@ -167,6 +181,7 @@ type MeetingType struct {
 	AgencyID    string
 	Name        Text
 	Description Text
+	WhatToBring Text // what the citizen brings to the meeting; optional
 	Duration    time.Duration
 	Modes       []Mode // allowed modes, in Modes order
 	// Scheduling rules.
@@ -225,6 +240,8 @@ func (mt MeetingType) Validate() error {
 	checkText(&v, "name.en", mt.Name.EN, 200)
 	v.Check(utf8.RuneCountInString(mt.Description.SV) <= 4000, "description.sv", "must be at most 4000 characters")
 	v.Check(utf8.RuneCountInString(mt.Description.EN) <= 4000, "description.en", "must be at most 4000 characters")
+	checkNote(&v, "what_to_bring.sv", mt.WhatToBring.SV, 1000)
+	checkNote(&v, "what_to_bring.en", mt.WhatToBring.EN, 1000)
 	v.Check(mt.Duration >= 5*time.Minute && mt.Duration <= 8*time.Hour && mt.Duration%time.Minute == 0,
 		"duration_minutes", "must be whole minutes between 5 and 480")
 	v.Check(len(mt.Modes) > 0, "modes", "must allow at least one of phone, video, in_person")
@@ -256,6 +273,18 @@ func checkText(v *core.Validator, field, s string, max int) {
 	case n == 0:
 		v.Add(field, "is required")
 	case n > max:
+		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
+	}
+}
+
+// checkNote checks an optional plain text of at most max characters. Line
+// breaks are kept; other control characters are refused: the text goes into
+// mails and calendar files, and PostgreSQL refuses NUL.
+func checkNote(v *core.Validator, field, s string, max int) {
+	switch {
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r != '\n' && unicode.IsControl(r) }):
+		v.Add(field, "must be plain text: no control characters except line breaks")
+	case utf8.RuneCountInString(s) > max:
 		v.Add(field, fmt.Sprintf("must be at most %d characters", max))
 	}
 }

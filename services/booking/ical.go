@@ -34,6 +34,13 @@ func (s *service) AppointmentCalendar(ctx context.Context, id string) ([]byte, e
 		Summary: mt.Name.In(agency.DefaultLanguage) + " – " + agency.Name, Description: mt.Description.In(agency.DefaultLanguage),
 		Created: a.CreatedAt, LastModified: a.UpdatedAt,
 	}
+	if bring := mt.WhatToBring.InEither(agency.DefaultLanguage); bring != "" && a.Status != Cancelled {
+		label := "Ta med: "
+		if agency.DefaultLanguage == English {
+			label = "Bring: "
+		}
+		e.Description = strings.TrimSpace(e.Description + "\n\n" + label + bring)
+	}
 	if s.organizer != "" {
 		e.Organizer = calendar.Person{Name: agency.Name, Email: s.organizer}
 	}

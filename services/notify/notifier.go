@@ -24,6 +24,8 @@ type AppointmentInfo struct {
 	MeetingTypeEN       string
 	DescriptionSV       string
 	DescriptionEN       string
+	WhatToBringSV       string // what the citizen brings, from the meeting type
+	WhatToBringEN       string
 	Mode                string // phone, video, in_person
 	Status              string // booked, arrived, fulfilled, cancelled, noshow
 	Start, End          time.Time

@@ -106,6 +106,9 @@ func description(lang string, a AppointmentInfo) string {
 		}
 	}
 	b.WriteString(locationText(lang, a) + "\n")
+	if bring := whatToBring(lang, a); bring != "" && a.Status != "cancelled" {
+		b.WriteString(pick(lang, "Ta med: ", "Bring: ") + bring + "\n")
+	}
 	if a.InterpreterLanguage != "" {
 		if lang == "en" {
 			b.WriteString("An interpreter is booked: " + a.InterpreterLanguage + "\n")
@@ -138,6 +141,21 @@ func description(lang string, a AppointmentInfo) string {
 		b.WriteString("\nVill du flytta eller avboka mötet? Logga in på " + a.AgencyName + "s bokningssida eller svara på det här mejlet.")
 	}
 	return b.String()
+}
+
+// whatToBring is the meeting type's list of things to bring in lang, or in
+// the other language when lang's is empty: a line in the wrong language
+// helps more than none. Line breaks fold to spaces, to keep it one line.
+func whatToBring(lang string, a AppointmentInfo) string {
+	first, second := a.WhatToBringSV, a.WhatToBringEN
+	if lang == "en" {
+		first, second = second, first
+	}
+	s := strings.TrimSpace(first)
+	if s == "" {
+		s = strings.TrimSpace(second)
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // invitationText is the citizen's wording of an invitation: their meeting
@@ -265,6 +283,9 @@ func staffDescription(lang string, a AppointmentInfo, citizenName string) string
 	b.WriteString(pick(lang, "Medborgare: ", "Citizen: ") + citizenLabel(lang, citizenName) + "\n")
 	b.WriteString(pick(lang, "Mötestyp: ", "Meeting type: ") + meetingName(lang, a) + "\n")
 	b.WriteString(staffLocationText(lang, a) + "\n")
+	if bring := whatToBring(lang, a); bring != "" {
+		b.WriteString(pick(lang, "Medborgaren tar med: ", "The citizen brings: ") + bring + "\n")
+	}
 	if a.InterpreterLanguage != "" {
 		b.WriteString(pick(lang, "Tolk är bokad: ", "An interpreter is booked: ") + a.InterpreterLanguage + "\n")
 	}

@@ -181,3 +181,56 @@ func TestTheCitizenGetsTheManageLink(t *testing.T) {
 		t.Errorf("without a token the citizen is told to sign in: %q", d)
 	}
 }
+
+func TestTheCitizenIsToldWhatToBring(t *testing.T) {
+	a := sampleAppointment()
+	a.InterpreterLanguage = "arabiska"
+	a.WhatToBringSV, a.WhatToBringEN = "Ritningar &\nfastighetsbeteckning", "Drawings & the property designation"
+	want := map[string]string{"sv": "Ta med: Ritningar & fastighetsbeteckning\n", "en": "Bring: Drawings & the property designation\n"}
+	interpreter := map[string]string{"sv": "Tolk är bokad: ", "en": "An interpreter is booked: "}
+	for _, lang := range []string{"sv", "en"} {
+		_, booked := invitationText(lang, "appointment.booked", a)
+		_, moved := invitationText(lang, "appointment.rescheduled", a)
+		_, reminder := reminderText(lang, a)
+		for name, text := range map[string]string{"invitation": booked, "new time": moved, "reminder": reminder} {
+			i, j := strings.Index(text, want[lang]), strings.Index(text, interpreter[lang])
+			if i < 0 || j < 0 || i > j {
+				t.Errorf("%s %s: want %q before the interpreter line:\n%s", lang, name, want[lang], text)
+			}
+		}
+		if h := textToHTML(lang, booked); !strings.Contains(h, strings.ReplaceAll(strings.TrimSuffix(want[lang], "\n"), "&", "&amp;")+"<br>") {
+			t.Errorf("%s HTML body lacks what to bring: %s", lang, h)
+		}
+		if d := description(lang, a); !strings.Contains(d, want[lang]) {
+			t.Errorf("%s calendar description lacks what to bring:\n%s", lang, d)
+		}
+		cancelled := a
+		cancelled.Status = "cancelled"
+		if _, text := invitationText(lang, "appointment.cancelled", cancelled); strings.Contains(text+description(lang, cancelled), want[lang]) {
+			t.Errorf("%s cancellation says what to bring:\n%s\n%s", lang, text, description(lang, cancelled))
+		}
+	}
+	staff := map[string]string{"sv": "Medborgaren tar med: Ritningar & fastighetsbeteckning\n", "en": "The citizen brings: Drawings & the property designation\n"}
+	for lang, w := range staff {
+		if d := staffDescription(lang, a, "Karin"); !strings.Contains(d, w) {
+			t.Errorf("%s staff description lacks %q:\n%s", lang, w, d)
+		}
+	}
+
+	// One language empty: the other is better than nothing.
+	onlySV, onlyEN := a, a
+	onlySV.WhatToBringEN, onlyEN.WhatToBringSV = "", " "
+	if d := description("en", onlySV); !strings.Contains(d, "Bring: Ritningar & fastighetsbeteckning\n") {
+		t.Errorf("English without an English text:\n%s", d)
+	}
+	if d := description("sv", onlyEN); !strings.Contains(d, "Ta med: Drawings & the property designation\n") {
+		t.Errorf("Swedish without a Swedish text:\n%s", d)
+	}
+	none := sampleAppointment()
+	for _, lang := range []string{"sv", "en"} {
+		if d := description(lang, none) + staffDescription(lang, none, "Karin"); strings.Contains(d, "Ta med") || strings.Contains(d, "Bring") ||
+			strings.Contains(d, "tar med") || strings.Contains(d, "brings") {
+			t.Errorf("%s: a line about bringing nothing:\n%s", lang, d)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tidbok/tidbok/calendar"
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/dbtest"
@@ -137,6 +138,7 @@ func (e *env) directoryAdmin() {
 	e.call("POST", base+"/meeting-types", e.admin, map[string]any{"name": mt["name"], "duration_minutes": 20,
 		"modes": []string{"phone"}, "minimum_notice_minutes": 7 * 24 * 60, "booking_horizon_days": 7}).problem(t, 400)
 	mt["description"] = map[string]string{"sv": "Hjälp med lånekortet."}
+	mt["what_to_bring"] = map[string]string{"sv": "Legitimation", "en": "ID"}
 	mt["citizen_bookable"] = false
 	e.call("PUT", base+"/meeting-types/"+mtID, e.client, mt).want(t, 200)
 	e.call("PUT", base+"/meeting-types/"+core.NewID(), e.admin, mt).problem(t, 404)
@@ -299,6 +301,8 @@ func (e *env) availabilityAndAppointments() {
 	e.call("GET", "/v1/appointments/not-a-uuid", e.karin.Token, nil, malformed()).problem(t, 400)
 	ics := e.call("GET", "/v1/appointments/"+a1.ID+"/ical", e.karin.Token, nil).want(t, 200)
 	must(t, strings.Contains(string(ics.Body), "BEGIN:VCALENDAR"), "not a calendar: %s", ics.Body)
+	ev, err := calendar.Parse(ics.Body)
+	must(t, err == nil && strings.Contains(ev.Description, "Ta med: Ritningar och fastighetsbeteckning"), "calendar DESCRIPTION %q, %v", ev.Description, err)
 	e.call("GET", "/v1/appointments/"+a1.ID+"/ical", e.olle.Token, nil).problem(t, 404)
 
 	// Moving.

@@ -31,6 +31,8 @@ type icalJSEvent struct {
 	TZID     string `json:"tzid"`
 	Start    int64  `json:"start"`
 	End      int64  `json:"end"`
+	// Description is DESCRIPTION with its escapes undone.
+	Description string `json:"description"`
 }
 
 // readWithICalJS writes each document to a file and has ical.js read them.

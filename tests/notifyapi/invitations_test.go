@@ -88,13 +88,14 @@ func TestInvitationsFollowTheAppointmentAcrossTheSpringChange(t *testing.T) {
 		subjects   [3]string
 		when       string // how the text gives the booked time
 		cancelText string
+		bring      string // the demo meeting type's what to bring, in the citizen's words
 	}{
 		{"a Swedish citizen reads Swedish", "sv",
 			[3]string{"Bokat: Bygglovsrådgivning", "Ny tid: Bygglovsrådgivning", "Avbokat: Bygglovsrådgivning"},
-			"torsdag 25 mars 2027 kl. 10.00–10.30", "Anledning: Handläggaren är sjuk"},
+			"torsdag 25 mars 2027 kl. 10.00–10.30", "Anledning: Handläggaren är sjuk", "Ta med: Ritningar och fastighetsbeteckning"},
 		{"an English citizen reads English", "en",
 			[3]string{"Booked: Building permit advice", "New time: Building permit advice", "Cancelled: Building permit advice"},
-			"Thursday 25 March 2027, 10:00–10:30", "Reason: Handläggaren är sjuk"},
+			"Thursday 25 March 2027, 10:00–10:30", "Reason: Handläggaren är sjuk", "Bring: Drawings and the property designation"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,6 +128,16 @@ func TestInvitationsFollowTheAppointmentAcrossTheSpringChange(t *testing.T) {
 					if !strings.Contains(sm.Subject, "Karin Lindqvist") || strings.Contains(sm.Text(), "Ditt möte") ||
 						strings.Contains(sm.Text(), "Du träffar: Bertil") {
 						t.Errorf("staff invitation in the citizen's words: %q\n%s", sm.Subject, sm.Text())
+					}
+					// What to bring is in the invitation's body and, as go-ical
+					// reads it, its DESCRIPTION; staff read it in Swedish.
+					if status == "CONFIRMED" {
+						if !strings.Contains(cm.Text(), tc.bring) || !strings.Contains(cev.Description, tc.bring+"\n") {
+							t.Errorf("citizen's invitation lacks %q:\n%s\n---\n%s", tc.bring, cm.Text(), cev.Description)
+						}
+						if !strings.Contains(sev.Description, "Medborgaren tar med: Ritningar och fastighetsbeteckning\n") {
+							t.Errorf("staff DESCRIPTION lacks what the citizen brings:\n%s", sev.Description)
+						}
 					}
 					if cm.MessageID == sm.MessageID {
 						t.Errorf("citizen and staff share Message-ID %s", cm.MessageID)
@@ -178,10 +189,11 @@ func TestInvitationsFollowTheAppointmentAcrossTheSpringChange(t *testing.T) {
 				for i, w := range wants {
 					g := got[i]
 					if g.UID != calendar.UID(a.ID) || g.Sequence != w.seq || g.Method != w.method || g.Status != w.status ||
-						g.Start != w.start.Unix() || g.End != w.start.Add(30*time.Minute).Unix() || g.TZID != "Europe/Stockholm" {
-						t.Errorf("ical.js read %s as UID %s SEQUENCE %d %s %s start %s; want %s %d %s %s %s",
+						g.Start != w.start.Unix() || g.End != w.start.Add(30*time.Minute).Unix() || g.TZID != "Europe/Stockholm" ||
+						strings.Contains(g.Description, tc.bring+"\n") != (w.method == "REQUEST") {
+						t.Errorf("ical.js read %s as UID %s SEQUENCE %d %s %s start %s; want %s %d %s %s %s, %q in a REQUEST only:\n%s",
 							g.Name, g.UID, g.Sequence, g.Method, g.Status, time.Unix(g.Start, 0).UTC(),
-							calendar.UID(a.ID), w.seq, w.method, w.status, w.start.UTC())
+							calendar.UID(a.ID), w.seq, w.method, w.status, w.start.UTC(), tc.bring, g.Description)
 					}
 				}
 			})

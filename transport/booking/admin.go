@@ -246,6 +246,7 @@ func decodeOffice(_ context.Context, r *http.Request) (any, error) {
 type meetingTypeInput struct {
 	Name                      textJSON `json:"name"`
 	Description               textJSON `json:"description"`
+	WhatToBring               textJSON `json:"what_to_bring"`
 	DurationMinutes           int      `json:"duration_minutes"`
 	Modes                     []string `json:"modes"`
 	BufferBeforeMinutes       int      `json:"buffer_before_minutes"`
@@ -288,7 +289,8 @@ func decodeMeetingType(_ context.Context, r *http.Request) (any, error) {
 	min := func(n int) time.Duration { return time.Duration(n) * time.Minute }
 	return booking.MeetingType{ID: id, AgencyID: agency,
 		Name: booking.Text{SV: in.Name.SV, EN: in.Name.EN}, Description: booking.Text{SV: in.Description.SV, EN: in.Description.EN},
-		Duration: min(in.DurationMinutes), Modes: modes,
+		WhatToBring: booking.Text{SV: in.WhatToBring.SV, EN: in.WhatToBring.EN},
+		Duration:    min(in.DurationMinutes), Modes: modes,
 		BufferBefore: min(in.BufferBeforeMinutes), BufferAfter: min(in.BufferAfterMinutes),
 		SlotStep:            min(orDefault(in.SlotStepMinutes, int(booking.DefaultSlotStep/time.Minute))),
 		MinNotice:           min(orDefault(in.MinimumNoticeMinutes, int(booking.DefaultMinNotice/time.Minute))),

@@ -71,6 +71,8 @@ type AppointmentDetails struct {
 	MeetingTypeEN       string    `json:"meeting_type_en,omitempty"`
 	DescriptionSV       string    `json:"description_sv,omitempty"`
 	DescriptionEN       string    `json:"description_en,omitempty"`
+	WhatToBringSV       string    `json:"what_to_bring_sv,omitempty"`
+	WhatToBringEN       string    `json:"what_to_bring_en,omitempty"`
 	Mode                string    `json:"mode"`
 	Status              string    `json:"status"`
 	Start               time.Time `json:"start"`
@@ -126,6 +128,7 @@ func Details(ctx context.Context, s booking.Service, links LinkMinter, id string
 		if i := slices.IndexFunc(types, func(t booking.MeetingType) bool { return t.ID == a.MeetingTypeID }); i >= 0 {
 			d.MeetingTypeSV, d.MeetingTypeEN = types[i].Name.SV, types[i].Name.EN
 			d.DescriptionSV, d.DescriptionEN = types[i].Description.SV, types[i].Description.EN
+			d.WhatToBringSV, d.WhatToBringEN = types[i].WhatToBring.SV, types[i].WhatToBring.EN
 			d.ReminderMinutes = int(types[i].ReminderBefore / time.Minute)
 			d.NoReminder = types[i].ReminderBefore == 0
 		}

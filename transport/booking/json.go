@@ -79,6 +79,7 @@ type meetingTypeJSON struct {
 	AgencyID        string   `json:"agency_id"`
 	Name            textJSON `json:"name"`
 	Description     textJSON `json:"description"`
+	WhatToBring     textJSON `json:"what_to_bring"`
 	DurationMinutes int      `json:"duration_minutes"`
 	Modes           []string `json:"modes"`
 	// Scheduling rules.
@@ -102,6 +103,7 @@ func meetingTypeToJSON(mt booking.MeetingType) meetingTypeJSON {
 		ID: mt.ID, AgencyID: mt.AgencyID,
 		Name:                textJSON{SV: mt.Name.SV, EN: mt.Name.EN},
 		Description:         textJSON{SV: mt.Description.SV, EN: mt.Description.EN},
+		WhatToBring:         textJSON{SV: mt.WhatToBring.SV, EN: mt.WhatToBring.EN},
 		DurationMinutes:     int(mt.Duration / time.Minute),
 		Modes:               modes,
 		BufferBeforeMinutes: int(mt.BufferBefore / time.Minute), BufferAfterMinutes: int(mt.BufferAfter / time.Minute),
@@ -121,6 +123,7 @@ func (j meetingTypeJSON) domain() booking.MeetingType {
 		ID: j.ID, AgencyID: j.AgencyID,
 		Name:         booking.Text{SV: j.Name.SV, EN: j.Name.EN},
 		Description:  booking.Text{SV: j.Description.SV, EN: j.Description.EN},
+		WhatToBring:  booking.Text{SV: j.WhatToBring.SV, EN: j.WhatToBring.EN},
 		Duration:     time.Duration(j.DurationMinutes) * time.Minute,
 		Modes:        modes,
 		BufferBefore: time.Duration(j.BufferBeforeMinutes) * time.Minute, BufferAfter: time.Duration(j.BufferAfterMinutes) * time.Minute,

@@ -100,7 +100,8 @@ func TestManageInABrowser(t *testing.T) {
 		t.Errorf("the manage page: %v", manage)
 	}
 	body, _ := manage["body"].(string)
-	for _, want := range []string{"Bygglovsrådgivning", "Exempelby kommun", a.Start.In(stockholm).Format("15.04"), "Stadshuset"} {
+	for _, want := range []string{"Bygglovsrådgivning", "Exempelby kommun", a.Start.In(stockholm).Format("15.04"), "Stadshuset",
+		"Ta med", "Ritningar och fastighetsbeteckning"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the manage page lacks %q:\n%s", want, body)
 		}

@@ -230,6 +230,7 @@ type meetingView struct {
 	Place, Room, Accessibility             string
 	VideoURL, Phone                        string
 	Interpreter                            string
+	Bring                                  string // what to bring, from the meeting type
 	Version                                int
 	Cancelled, Changeable, Movable         bool
 	Unchangeable                           string
@@ -265,6 +266,9 @@ func (p ManagePages) meetingView(l link, m meeting) *meetingView {
 	v.Name = map[string]string{"sv": "Möte", "en": "Meeting"}[l.lang]
 	if m.mt != nil {
 		v.Name = m.mt.Name.In(booking.Language(l.lang))
+		if !v.Cancelled {
+			v.Bring = m.mt.WhatToBring.InEither(booking.Language(l.lang))
+		}
 	}
 	v.Status = t["status"+strings.ToUpper(string(a.Status[:1]))+string(a.Status[1:])]
 	switch a.Mode {

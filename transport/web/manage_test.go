@@ -14,6 +14,7 @@ import (
 	"github.com/tidbok/tidbok/app"
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/db"
+	"github.com/tidbok/tidbok/db/bookingstore"
 	"github.com/tidbok/tidbok/db/dbtest"
 	"github.com/tidbok/tidbok/services/auth"
 	"github.com/tidbok/tidbok/services/booking"
@@ -30,7 +31,11 @@ func TestManagePage(t *testing.T) {
 			wantStatus(t, p, http.StatusOK)
 			local := a.Start.In(stockholm)
 			wantText(t, p, `<html lang="sv">`, "Ditt möte", "Bygglovsrådgivning", "Exempelby kommun", local.Format("15.04"),
-				"Stadshuset", "arabiska", "Bokat", "Avboka mötet", "Välj en ny tid", `name="form_token" value="`+e.links.FormToken(token)+`"`)
+				"Stadshuset", "arabiska", "Bokat", "Avboka mötet", "Välj en ny tid", `name="form_token" value="`+e.links.FormToken(token)+`"`,
+				`<dt>Ta med</dt><dd class="bring">Ritningar och fastighetsbeteckning</dd>`)
+			if i, j := strings.Index(p.Body, "<dt>Ta med</dt>"), strings.Index(p.Body, "<dt>Tolk</dt>"); i < 0 || j < i {
+				t.Error("what to bring is not before the interpreter")
+			}
 			for h, want := range map[string]string{
 				"Content-Type": "text/html; charset=utf-8", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
 				"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
@@ -51,7 +56,8 @@ func TestManagePage(t *testing.T) {
 		})
 
 		t.Run("English by Accept-Language and by the switch", func(t *testing.T) {
-			wantText(t, e.get(t, "/m/"+token, "Accept-Language", "en-GB,en;q=0.9,sv;q=0.5"), `<html lang="en">`, "Your meeting", "Building permit advice", "Booked")
+			wantText(t, e.get(t, "/m/"+token, "Accept-Language", "en-GB,en;q=0.9,sv;q=0.5"), `<html lang="en">`, "Your meeting", "Building permit advice", "Booked",
+				`<dt>Bring</dt><dd class="bring">Drawings and the property designation</dd>`)
 			wantText(t, e.get(t, "/m/"+token+"?lang=en"), `<html lang="en">`, "Cancel the meeting")
 			wantText(t, e.get(t, "/m/"+token, "Accept-Language", "de-DE"), `<html lang="sv">`)
 		})
@@ -85,6 +91,32 @@ func TestManagePage(t *testing.T) {
 			if _, err := e.server.Booking.Cancel(e.staff, booking.CancelRequest{ID: withPIN.ID, Reason: "test"}); err != nil {
 				t.Fatal(err)
 			}
+			// Nothing is left to bring to a cancelled meeting.
+			p = e.get(t, "/m/"+tok)
+			wantText(t, p, "Avbokat")
+			wantNoText(t, p, "Ta med", "Ritningar")
+		})
+
+		t.Run("what to bring in one language only is shown in both", func(t *testing.T) {
+			store := bookingstore.New(d)
+			mt, err := store.MeetingType(context.Background(), permitAdvice)
+			if err != nil {
+				t.Fatal(err)
+			}
+			was := mt.WhatToBring
+			defer func() {
+				mt.WhatToBring = was
+				if err := store.SaveMeetingType(context.Background(), mt); err != nil {
+					t.Fatal(err)
+				}
+			}()
+			mt.WhatToBring = booking.Text{SV: "Ritningar & <skisser>\nFastighetsbeteckning"}
+			if err := store.SaveMeetingType(context.Background(), mt); err != nil {
+				t.Fatal(err)
+			}
+			want := `<dd class="bring">Ritningar &amp; &lt;skisser&gt;` + "\n" + `Fastighetsbeteckning</dd>`
+			wantText(t, e.get(t, "/m/"+token+"?lang=en"), "<dt>Bring</dt>"+want)
+			wantText(t, e.get(t, "/m/"+token), "<dt>Ta med</dt>"+want)
 		})
 	})
 }
