@@ -12,7 +12,7 @@ import (
 	"github.com/tidbok/tidbok/db/dbtest"
 )
 
-// Item 8: every denial, and that nothing changed after it.
+// Every denial, and that nothing changed after it.
 func TestAccessToAppointments(t *testing.T) {
 	t.Parallel()
 	dbtest.Run(t, func(t *testing.T, d *db.DB) {
@@ -112,7 +112,7 @@ func TestAccessToAppointments(t *testing.T) {
 	})
 }
 
-// Item 9: input that can never be booked is a 4xx problem naming the field,
+// Input that can never be booked is a 4xx problem naming the field,
 // and nothing is written — not even the citizen record staff would create.
 func TestBadInputWritesNothing(t *testing.T) {
 	t.Parallel()

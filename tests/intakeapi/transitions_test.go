@@ -9,7 +9,7 @@ import (
 var statuses = []string{"submitted", "triaged", "assigned", "scheduled", "in_progress", "waiting_for_citizen", "resolved", "closed", "withdrawn"}
 
 // staffMoves is every move staff may make with POST /v1/cases/{id}/status,
-// written out from issue 6: the chain submitted → triaged → assigned →
+// written out from the case life cycle: the chain submitted → triaged → assigned →
 // scheduled → in_progress → resolved → closed (assigning and resolving may
 // skip ahead, a meeting may be planned again), waiting_for_citizen from any
 // open status and back to where the case was or onwards, and a resolved

@@ -1092,7 +1092,7 @@ func testAvailability(t *testing.T, d *db.DB) {
 	})
 }
 
-// Item 6 of issue 4: every bad question is answered 400 or 404 with a
+// Every bad question is answered 400 or 404 with a
 // problem document naming the parameter, never 500.
 func testAvailabilityBadInput(t *testing.T, d *db.DB) {
 	e := newAdminEnv(t, d, nil)
@@ -1176,7 +1176,7 @@ func testAvailabilityRateLimit(t *testing.T, d *db.DB) {
 	e.must(t, http.StatusOK, anonymous, "GET", e.agencyPath(e.agencyA, "/offices"), nil)
 }
 
-// Item 7 of issue 4: the demo's staff have real schedules, so the demo shows
+// The demo's staff have real schedules, so the demo shows
 // availability in every mode; Elin is on vacation next week, Dalia works
 // mornings Tuesday to Thursday, and nobody is booked over lunch.
 func testDemoAvailability(t *testing.T, d *db.DB) {

@@ -106,7 +106,7 @@ func benchCompute(b *testing.B, q Query, booked float64) {
 	b.ReportMetric(booked*100, "%booked")
 }
 
-// BenchmarkCompute200Staff4Weeks is the figure the issue asks for: 200 staff,
+// BenchmarkCompute200Staff4Weeks is the reference figure: 200 staff,
 // ~60 % of an 8-week horizon booked, one meeting type over 4 weeks.
 func BenchmarkCompute200Staff4Weeks(b *testing.B) {
 	q, booked := benchAgency(b, 200, 4)
