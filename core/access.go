@@ -117,6 +117,9 @@ func forbidden(p Principal) error {
 type RequestMeta struct {
 	ClientIP  string
 	RequestID string
+	// Via says how a caller without a token of their own reached Tidbok
+	// ("manage link"), for the audit log.
+	Via string
 }
 
 type metaKey struct{}

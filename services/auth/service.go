@@ -194,6 +194,9 @@ func (s *service) RecordAudit(ctx context.Context, e AuditEntry) error {
 	if e.RequestID == "" {
 		e.RequestID = meta.RequestID
 	}
+	if e.Detail == "" && meta.Via != "" {
+		e.Detail = "via " + meta.Via
+	}
 	if e.Outcome == "" {
 		e.Outcome = "success"
 	}

@@ -316,6 +316,9 @@ func (c *InternalClient) RecordAudit(ctx context.Context, e auth.AuditEntry) err
 	if e.RequestID == "" {
 		e.RequestID = meta.RequestID
 	}
+	if e.Detail == "" && meta.Via != "" {
+		e.Detail = "via " + meta.Via
+	}
 	_, err := httpkit.Do[struct{}](ctx, c.audit, httpkit.Call{Path: "/v1/internal/audit", Body: auditRequest{
 		Action: e.Action, TargetKind: e.TargetKind, TargetID: e.TargetID, AgencyID: e.AgencyID, ActorKind: e.ActorKind,
 		ActorID: e.ActorID, Outcome: e.Outcome, ClientIP: e.ClientIP, RequestID: e.RequestID, Detail: e.Detail}})

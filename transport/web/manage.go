@@ -147,7 +147,7 @@ func (p ManagePages) open(w http.ResponseWriter, r *http.Request) (link, bool) {
 	// booking checks the appointment is the citizen's and applies the rules
 	// it applies to them (cut-off, notice, horizon, no choice of staff).
 	ctx := core.WithPrincipal(r.Context(), core.Principal{Kind: core.KindCitizen, Subject: claims.CitizenID, TokenID: "manage-link"})
-	ctx = core.WithRequestMeta(ctx, core.RequestMeta{ClientIP: httpkit.ClientIP(r), RequestID: httpkit.RequestID(r.Context())})
+	ctx = core.WithRequestMeta(ctx, core.RequestMeta{ClientIP: httpkit.ClientIP(r), RequestID: httpkit.RequestID(r.Context()), Via: "manage link"})
 	return link{token: token, claims: claims, ctx: ctx, lang: lang}, true
 }
 

@@ -73,8 +73,8 @@ func TestManagePage(t *testing.T) {
 			if len(entries.Entries) != before+1 {
 				t.Fatalf("%d reads logged, want %d", len(entries.Entries), before+1)
 			}
-			if got := entries.Entries[0]; got.ActorKind != "citizen" || got.ActorID != a.CitizenID {
-				t.Fatalf("logged as %s %s, want the citizen %s", got.ActorKind, got.ActorID, a.CitizenID)
+			if got := entries.Entries[0]; got.ActorKind != "citizen" || got.ActorID != a.CitizenID || got.Detail != "via manage link" {
+				t.Fatalf("logged as %s %s (%q), want the citizen %s via the manage link", got.ActorKind, got.ActorID, got.Detail, a.CitizenID)
 			}
 		})
 
