@@ -301,15 +301,30 @@ func (p ManagePages) meetingView(l link, m meeting) *meetingView {
 	return v
 }
 
-// show is the manage page: the meeting, and the ways to change it.
-func (p ManagePages) show(w http.ResponseWriter, r *http.Request) {
+// openMeeting opens the link and loads its meeting; when movable is set it
+// also requires the meeting can be moved. On failure the page is already
+// written.
+func (p ManagePages) openMeeting(w http.ResponseWriter, r *http.Request, movable bool) (link, meeting, bool) {
 	l, ok := p.open(w, r)
 	if !ok {
-		return
+		return link{}, meeting{}, false
 	}
 	m, err := p.load(l)
 	if err != nil {
 		p.failWith(w, r, l, err)
+		return link{}, meeting{}, false
+	}
+	if movable && !m.movable {
+		p.conflict(w, r, l, m, nil)
+		return link{}, meeting{}, false
+	}
+	return l, m, true
+}
+
+// show is the manage page: the meeting, and the ways to change it.
+func (p ManagePages) show(w http.ResponseWriter, r *http.Request) {
+	l, m, ok := p.openMeeting(w, r, false)
+	if !ok {
 		return
 	}
 	v := p.base(r, l, "yourMeeting")
@@ -344,17 +359,8 @@ func (p ManagePages) availabilityRequest(m meeting, from, to time.Time) booking.
 
 // reschedulePage lists the days with free times, and with ?day= that day's times.
 func (p ManagePages) reschedulePage(w http.ResponseWriter, r *http.Request) {
-	l, ok := p.open(w, r)
+	l, m, ok := p.openMeeting(w, r, true)
 	if !ok {
-		return
-	}
-	m, err := p.load(l)
-	if err != nil {
-		p.failWith(w, r, l, err)
-		return
-	}
-	if !m.movable {
-		p.conflict(w, r, l, m, nil)
 		return
 	}
 	p.renderReschedule(w, r, l, m, r.URL.Query().Get("day"), http.StatusOK, nil)
@@ -422,17 +428,8 @@ func minTime(a, b time.Time) time.Time {
 
 // confirmPage asks the citizen to confirm the time they picked.
 func (p ManagePages) confirmPage(w http.ResponseWriter, r *http.Request) {
-	l, ok := p.open(w, r)
+	l, m, ok := p.openMeeting(w, r, true)
 	if !ok {
-		return
-	}
-	m, err := p.load(l)
-	if err != nil {
-		p.failWith(w, r, l, err)
-		return
-	}
-	if !m.movable {
-		p.conflict(w, r, l, m, nil)
 		return
 	}
 	start, err := time.Parse(time.RFC3339, r.URL.Query().Get("start"))
