@@ -6,6 +6,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -71,6 +72,26 @@ func (v *Validator) Err() error {
 		return nil
 	}
 	return &ValidationError{Fields: v.fields}
+}
+
+// CheckChoices records a problem on field for each of given that is not one
+// of known, or that is named twice.
+func CheckChoices[T ~string](v *Validator, field string, given, known []T) {
+	names := make([]string, len(known))
+	for i, k := range known {
+		names[i] = string(k)
+	}
+	hint := strings.Join(names, ", ")
+	if n := len(names); n > 1 {
+		hint = strings.Join(names[:n-1], ", ") + " or " + names[n-1]
+	}
+	for i, g := range given {
+		if !slices.Contains(known, g) {
+			v.Add(field, fmt.Sprintf("%q is not a dimension; use %s", g, hint))
+		} else if slices.Contains(given[:i], g) {
+			v.Add(field, fmt.Sprintf("%q is named twice", g))
+		}
+	}
 }
 
 // Invalid is a shorthand for a validation error on one field.

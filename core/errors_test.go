@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 )
 
@@ -37,5 +38,34 @@ func TestIDs(t *testing.T) {
 	}
 	if StableID("a") != StableID("a") || StableID("a") == StableID("b") {
 		t.Fatal("StableID must be a function of its name")
+	}
+}
+
+func TestCheckChoices(t *testing.T) {
+	type dim string
+	known := []dim{"category", "mode"}
+	for _, tc := range []struct {
+		given []dim
+		want  []string
+	}{
+		{nil, nil},
+		{[]dim{"mode", "category"}, nil},
+		{[]dim{"colour"}, []string{`"colour" is not a dimension; use category or mode`}},
+		{[]dim{"mode", "mode"}, []string{`"mode" is named twice`}},
+	} {
+		var v Validator
+		CheckChoices(&v, "group_by", tc.given, known)
+		var got []string
+		if err := v.Err(); err != nil {
+			for _, f := range err.(*ValidationError).Fields {
+				if f.Field != "group_by" {
+					t.Fatalf("field %q, want group_by", f.Field)
+				}
+				got = append(got, f.Message)
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("CheckChoices(%v) = %q, want %q", tc.given, got, tc.want)
+		}
 	}
 }

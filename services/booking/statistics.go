@@ -216,13 +216,7 @@ func validateStatistics(req StatisticsRequest) ([]Dimension, error) {
 	if len(groupBy) == 0 {
 		groupBy = DefaultGroupBy
 	}
-	for i, d := range groupBy {
-		if !slices.Contains(Dimensions, d) {
-			v.Add("group_by", fmt.Sprintf("%q is not a dimension; use meeting_type, mode or office", d))
-		} else if slices.Contains(groupBy[:i], d) {
-			v.Add("group_by", fmt.Sprintf("%q is named twice", d))
-		}
-	}
+	core.CheckChoices(&v, "group_by", groupBy, Dimensions)
 	return groupBy, v.Err()
 }
 

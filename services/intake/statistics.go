@@ -144,13 +144,7 @@ func validateCaseStatistics(req CaseStatisticsRequest) ([]Dimension, error) {
 	if len(groupBy) == 0 {
 		groupBy = DefaultGroupBy
 	}
-	for i, d := range groupBy {
-		if !slices.Contains(Dimensions, d) {
-			v.Add("group_by", fmt.Sprintf("%q is not a dimension; use category or mode", d))
-		} else if slices.Contains(groupBy[:i], d) {
-			v.Add("group_by", fmt.Sprintf("%q is named twice", d))
-		}
-	}
+	core.CheckChoices(&v, "group_by", groupBy, Dimensions)
 	return groupBy, v.Err()
 }
 

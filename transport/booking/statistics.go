@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	kithttp "github.com/go-kit/kit/transport/http"
@@ -29,13 +28,8 @@ func decodeStatisticsRequest(_ context.Context, r *http.Request) (any, error) {
 	var v core.Validator
 	req := booking.StatisticsRequest{AgencyID: q.Get("agency_id"),
 		From: parseDay(&v, "from", q.Get("from")), To: parseDay(&v, "to", q.Get("to"))}
-	// group_by=meeting_type,mode or group_by=meeting_type&group_by=mode.
-	for _, list := range q["group_by"] {
-		for _, d := range strings.Split(list, ",") {
-			if d = strings.TrimSpace(d); d != "" {
-				req.GroupBy = append(req.GroupBy, booking.Dimension(d))
-			}
-		}
+	for _, d := range httpkit.QueryList(q, "group_by") {
+		req.GroupBy = append(req.GroupBy, booking.Dimension(d))
 	}
 	return req, v.Err()
 }

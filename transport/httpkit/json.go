@@ -389,6 +389,20 @@ func Query(r *http.Request) (url.Values, error) {
 	return q, nil
 }
 
+// QueryList reads a list parameter given either comma-separated or
+// repeated (group_by=a,b or group_by=a&group_by=b), skipping empty items.
+func QueryList(q url.Values, name string) []string {
+	var out []string
+	for _, list := range q[name] {
+		for _, item := range strings.Split(list, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				out = append(out, item)
+			}
+		}
+	}
+	return out
+}
+
 // PathID reads a path parameter that must be an identifier.
 func PathID(r *http.Request, name string) (string, error) {
 	id := r.PathValue(name)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	kithttp "github.com/go-kit/kit/transport/http"
@@ -27,13 +26,8 @@ func decodeCaseStatistics(_ context.Context, r *http.Request) (any, error) {
 	}
 	var v core.Validator
 	req := intake.CaseStatisticsRequest{AgencyID: q.Get("agency_id"), From: parseDay(&v, "from", q.Get("from")), To: parseDay(&v, "to", q.Get("to"))}
-	// group_by=category,mode or group_by=category&group_by=mode.
-	for _, list := range q["group_by"] {
-		for _, d := range strings.Split(list, ",") {
-			if d = strings.TrimSpace(d); d != "" {
-				req.GroupBy = append(req.GroupBy, intake.Dimension(d))
-			}
-		}
+	for _, d := range httpkit.QueryList(q, "group_by") {
+		req.GroupBy = append(req.GroupBy, intake.Dimension(d))
 	}
 	return req, v.Err()
 }
