@@ -1,97 +1,12 @@
 package calendar_test
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tidbok/tidbok/calendar"
+	"github.com/tidbok/tidbok/calendar/icaljstest"
 )
-
-// icalDir holds the ical.js check: package.json, package-lock.json and the script.
-const icalDir = "testdata"
-
-type icalJSInput struct {
-	Name   string   `json:"name"`
-	ICS    string   `json:"ics"`
-	Probes []string `json:"probes"` // wall-clock times in the event's zone
-}
-
-type icalJSPerson struct {
-	CN    string `json:"cn"`
-	Value string `json:"value"`
-}
-
-type icalJSEvent struct {
-	Name        string         `json:"name"`
-	Method      string         `json:"method"`
-	UID         string         `json:"uid"`
-	Sequence    int            `json:"sequence"`
-	Status      string         `json:"status"`
-	TZID        string         `json:"tzid"`
-	Start       int64          `json:"start"`
-	End         int64          `json:"end"`
-	Summary     string         `json:"summary"`
-	Description string         `json:"description"`
-	Location    string         `json:"location"`
-	Organizer   icalJSPerson   `json:"organizer"`
-	Attendees   []icalJSPerson `json:"attendees"`
-	Probes      []int64        `json:"probes"` // the probes as instants, per the VTIMEZONE
-}
-
-// runICalJS reads docs with ical.js under node. Without node or the installed
-// package the test is skipped locally and fails in CI (CI set), where
-// `npm ci --prefix calendar/testdata` must have run.
-func runICalJS(t *testing.T, docs []icalJSInput) []icalJSEvent {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	missing := ""
-	switch {
-	case err != nil:
-		missing = "node is not on PATH"
-	default:
-		if _, err := os.Stat(filepath.Join(icalDir, "node_modules", "ical.js", "package.json")); err != nil {
-			missing = "ical.js is not installed (run: npm ci --prefix calendar/testdata)"
-		}
-	}
-	if missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("independent iCalendar parser unavailable in CI: %s", missing)
-		}
-		t.Skipf("independent iCalendar parser unavailable: %s; CI runs this test", missing)
-	}
-
-	in, err := json.Marshal(docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "icaljs_check.mjs")
-	cmd.Dir = icalDir
-	// A zone far from every test zone: a time ical.js failed to resolve
-	// through the VTIMEZONE would come out hours wrong, not silently right.
-	cmd.Env = append(os.Environ(), "TZ=Pacific/Kiritimati")
-	cmd.Stdin = bytes.NewReader(in)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node icaljs_check.mjs: %v\n%s", err, stderr.String())
-	}
-	var out []icalJSEvent
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("ical.js output: %v\n%s", err, stdout.String())
-	}
-	if len(out) != len(docs) {
-		t.Fatalf("ical.js read %d documents, want %d", len(out), len(docs))
-	}
-	return out
-}
 
 // probes are the instants around every transition of loc in 2024–2031, where
 // a wrong RRULE would show first, without those whose wall clock occurs twice
@@ -163,18 +78,18 @@ func TestIndependentParserAgrees(t *testing.T) {
 		docs = append(docs, doc{zone, e, calendar.Request, "REQUEST", "CONFIRMED"})
 	}
 
-	var in []icalJSInput
+	var in []icaljstest.Input
 	for _, d := range docs {
 		b, err := d.write(d.event, now)
 		if err != nil {
 			t.Fatalf("%s: %v", d.name, err)
 		}
-		in = append(in, icalJSInput{Name: d.name, ICS: string(b)})
+		in = append(in, icaljstest.Input{Name: d.name, ICS: string(b)})
 		for _, p := range probes(d.event.Location) {
 			in[len(in)-1].Probes = append(in[len(in)-1].Probes, p.In(d.event.Location).Format("20060102T150405"))
 		}
 	}
-	out := runICalJS(t, in)
+	out := icaljstest.Read(t, in)
 
 	for i, d := range docs {
 		got, e := out[i], d.event

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tidbok/tidbok/calendar"
+	"github.com/tidbok/tidbok/calendar/icaljstest"
 	"github.com/tidbok/tidbok/core"
 	"github.com/tidbok/tidbok/db"
 	"github.com/tidbok/tidbok/db/dbtest"
@@ -107,7 +108,7 @@ func TestInvitationsFollowTheAppointmentAcrossTheSpringChange(t *testing.T) {
 
 				a := e.book(t, booked, map[string]string{"id": karin.ID})
 				e.deliver(t)
-				var docs []icalJSInput
+				var docs []icaljstest.Input
 				var zones []string
 				check := func(n int, method string, seq int, status string, at time.Time) (*inbound, *inbound) {
 					t.Helper()
@@ -142,7 +143,7 @@ func TestInvitationsFollowTheAppointmentAcrossTheSpringChange(t *testing.T) {
 					if cm.MessageID == sm.MessageID {
 						t.Errorf("citizen and staff share Message-ID %s", cm.MessageID)
 					}
-					docs = append(docs, icalJSInput{Name: method + "-" + string(rune('0'+seq)), ICS: string(cm.CalendarPart().Body)})
+					docs = append(docs, icaljstest.Input{Name: method + "-" + string(rune('0'+seq)), ICS: string(cm.CalendarPart().Body)})
 					zones = append(zones, vtimezone(cm.CalendarPart().Body), vtimezone(sm.CalendarPart().Body))
 					return cm, sm
 				}
@@ -180,7 +181,7 @@ func TestInvitationsFollowTheAppointmentAcrossTheSpringChange(t *testing.T) {
 				}
 
 				// An independent parser agrees on what the citizen received.
-				got := readWithICalJS(t, docs)
+				got := icaljstest.Read(t, docs)
 				wants := []struct {
 					method, status string
 					seq            int
