@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"time"
 
@@ -87,8 +86,7 @@ func ratio(r float64, ok bool) *float64 {
 	if !ok {
 		return nil
 	}
-	r = math.Round(r*10000) / 10000
-	return &r
+	return httpkit.Rounded(r, 4)
 }
 
 func outcomeCountsToJSON(c booking.OutcomeCounts) outcomeCountsJSON {

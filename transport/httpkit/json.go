@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -387,6 +388,14 @@ func Query(r *http.Request) (url.Values, error) {
 		return nil, core.Invalid("query", "is malformed: "+err.Error())
 	}
 	return q, nil
+}
+
+// Rounded is x to the given decimals, as a JSON number that may be null
+// elsewhere.
+func Rounded(x float64, decimals int) *float64 {
+	p := math.Pow(10, float64(decimals))
+	x = math.Round(x*p) / p
+	return &x
 }
 
 // QueryList reads a list parameter given either comma-separated or

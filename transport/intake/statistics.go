@@ -2,7 +2,6 @@ package intake
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"time"
 
@@ -84,17 +83,10 @@ type caseStatisticsJSON struct {
 	Groups      []caseGroupJSON `json:"groups"`
 }
 
-// rounded is x to the given decimals.
-func rounded(x float64, decimals int) *float64 {
-	p := math.Pow(10, float64(decimals))
-	x = math.Round(x*p) / p
-	return &x
-}
-
 func durationsToJSON(d intake.Durations) durationsJSON {
 	j := durationsJSON{Count: d.Count}
 	if d.Count > 0 {
-		j.Median, j.P90 = rounded(d.Median.Hours(), 2), rounded(d.P90.Hours(), 2)
+		j.Median, j.P90 = httpkit.Rounded(d.Median.Hours(), 2), httpkit.Rounded(d.P90.Hours(), 2)
 	}
 	return j
 }
@@ -102,7 +94,7 @@ func durationsToJSON(d intake.Durations) durationsJSON {
 func deadlineToJSON(d intake.Deadline) deadlineJSON {
 	j := deadlineJSON{Met: d.Met, Missed: d.Missed}
 	if share, ok := d.Share(); ok {
-		j.Share = rounded(share, 4)
+		j.Share = httpkit.Rounded(share, 4)
 	}
 	return j
 }
